@@ -1,0 +1,32 @@
+# Everything installs from nothing with only Python: a private uv in .tools/, the locked
+# environment in .venv/ (uv.lock).
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+PYTEST_ARGS ?=
+
+.PHONY: install test demo dev bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+demo: install
+	$(VENV)/bin/idrift demo
+
+bench: install
+	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 1000
+	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 10000
+
+clean:
+	rm -rf .tools $(VENV) .pytest_cache

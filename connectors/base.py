@@ -1,0 +1,52 @@
+"""The one small interface every provider implements (after Baton's connector contract).
+
+A connector discovers its scopes, then extracts one scope at a time into a `ScopeSink`.
+It reports what it could not read as data (`sink.incomplete(entity, reason)`), never by
+silently returning less. An entity type is complete only when the connector says so with
+`sink.complete(entity)`: a connector that dies half-way leaves everything it did not finish
+incomplete, and nothing from it becomes current.
+
+Adding a provider means one module implementing `Connector` and registering it in
+`connectors.registry`; the pipeline, warehouse and rules do not change.
+"""
+
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
+
+from connectors.records import Scope, ScopeStats
+
+
+class ScopeFailed(Exception):
+    """A scope could not be read at all (no credentials, access denied on the first call)."""
+
+
+@runtime_checkable
+class ScopeSink(Protocol):
+    """Where a connector writes one scope's rows; implemented by the staging store."""
+
+    stats: ScopeStats
+
+    def write(self, entity: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Append a batch of normalized rows of `entity` (see `connectors.records.SCHEMAS`)."""
+
+    def raw_page(self, operation: str, params: dict[str, Any], body: Any) -> None:
+        """Keep one raw API response as audit evidence (secret-bearing fields are redacted)."""
+
+    def complete(self, entity: str) -> None:
+        """Declare that every row of `entity` in this scope has been written."""
+
+    def incomplete(self, entity: str, reason: str) -> None:
+        """Declare that `entity` could not be read completely in this sync, and why."""
+
+    def freshness(self, key: str, value: Any) -> None:
+        """Record how fresh a source is (e.g. the credential report's generation time)."""
+
+
+class Connector(Protocol):
+    provider: str
+
+    def scopes(self) -> list[Scope]:
+        """The scopes to sync, from the config or discovered (e.g. AWS Organizations)."""
+
+    def extract(self, scope: Scope, sink: ScopeSink) -> None:
+        """Stream one scope into `sink`. Raise `ScopeFailed` when nothing could be read."""

@@ -1,0 +1,28 @@
+"""Opening the warehouse and applying its schema (`sql/schema`, then `sql/views`)."""
+
+from pathlib import Path
+
+import duckdb
+
+# Editable installs find `sql/` at the repository root; wheels carry it at site-packages/sql.
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Only one process may hold it read-write: callers that write hold the
+    writer lock (`pipelines.lock`) first, and nothing opens it at import time."""
+    if not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply the schema files in order. Tables use IF NOT EXISTS and views CREATE OR REPLACE, so
+    re-running is harmless and a newer release's views replace the old ones."""
+    for folder in ("schema", "views"):
+        for f in sorted((SQL_DIR / folder).glob("*.sql")):
+            con.execute(f.read_text())

@@ -1,0 +1,91 @@
+"""The interval (SCD-2) merge shared by every observation table.
+
+Given the complete set of rows a sync observed for one partition (a scope, or an HR feed), it
+closes the versions that are gone or changed and opens the new ones, in two set-based
+statements. Rows that did not change are not touched, so an unchanged sync writes nothing.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class History:
+    table: str
+    partition: tuple[str, ...]  # columns fixed for one merge: ("provider", "scope_id")
+    key: tuple[str, ...]  # identifies an entity inside the partition
+    attributes: tuple[str, ...]  # everything else that is observed (hashed into row_hash)
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        return self.key + self.attributes
+
+
+IDENTITIES = History(
+    "identity_history",
+    ("provider", "scope_id"),
+    ("identity_id",),
+    ("principal", "name", "kind", "path", "email", "created_at", "disabled", "last_authenticated_at",
+     "last_authenticated_source", "tags", "attributes"),
+)
+CREDENTIALS = History(
+    "credential_history",
+    ("provider", "scope_id"),
+    ("identity_id", "credential_id"),
+    ("kind", "status", "created_at", "expires_at", "last_used_at", "last_used_service", "last_used_region",
+     "last_used_source", "attributes"),
+)
+GRANTS = History(
+    "grant_history",
+    ("provider", "scope_id"),
+    ("grant_id",),
+    ("identity_id", "grant_kind", "source", "path", "policy_arn", "policy_name", "group_name", "statement_index",
+     "statement_id"),
+)
+EDGES = History(
+    "edge_history",
+    ("provider", "scope_id"),
+    ("edge_id",),
+    ("edge_type", "source", "source_kind", "source_scope", "target_identity_id", "target_principal",
+     "statement_index", "effect", "actions", "condition"),
+)
+PEOPLE = History(
+    "person_history",
+    ("source",),
+    ("person_id",),
+    ("email", "status", "terminated_at", "manager"),
+)
+
+BY_ENTITY = {"identities": IDENTITIES, "credentials": CREDENTIALS, "grants": GRANTS, "edges": EDGES}
+
+
+def merge(
+    con: duckdb.DuckDBPyConnection, h: History, partition: dict[str, str], observed_sql: str, run_seq: int
+) -> tuple[int, int]:
+    """Merge `observed_sql` (a query yielding at least `h.observed`) as the complete observation of
+    `partition` at `run_seq`. Returns (opened, closed) version counts."""
+    cols = ", ".join(h.observed)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _observed AS "
+        f"SELECT DISTINCT {cols}, hash({cols}) AS row_hash FROM ({observed_sql})"
+    )
+    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
+    same_version = " AND ".join([f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key] + ["o.row_hash = h.row_hash"])
+    params = {**partition, "run_seq": run_seq}
+    closed = con.execute(
+        f"UPDATE {h.table} h SET valid_to = $run_seq "
+        f"WHERE {where_partition} AND h.valid_to IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {same_version})",
+        params,
+    ).fetchone()[0]
+    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
+    opened = con.execute(
+        f"INSERT INTO {h.table} BY NAME "
+        f"SELECT {partition_cols}, o.*, $run_seq AS valid_from, NULL AS valid_to FROM _observed o "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {h.table} h WHERE {where_partition} AND h.valid_to IS NULL "
+        f"AND {same_version})",
+        params,
+    ).fetchone()[0]
+    con.execute("DROP TABLE _observed")
+    return opened, closed

@@ -1,0 +1,114 @@
+-- Observations as intervals (SCD-2).
+--
+-- Each row is one version of an entity, valid from the run `valid_from` (inclusive) until the run
+-- `valid_to` (exclusive; NULL = still current). Only a complete, published sync of a scope's
+-- entity type opens or closes intervals, so an incomplete sync changes nothing, an unchanged sync
+-- writes nothing, and "who held what at run N" is:
+--     valid_from <= N AND (valid_to IS NULL OR valid_to > N)
+-- Keys are immutable provider ids (AWS UserId/RoleId ...); names and ARNs are attributes.
+-- `row_hash` covers every attribute: a changed attribute closes the old version and opens a new one.
+
+CREATE TABLE IF NOT EXISTS identity_history (
+    provider                   VARCHAR NOT NULL,
+    scope_id                   VARCHAR NOT NULL,
+    identity_id                VARCHAR NOT NULL,
+    principal                  VARCHAR NOT NULL,
+    name                       VARCHAR,
+    kind                       VARCHAR NOT NULL,
+    path                       VARCHAR,
+    email                      VARCHAR,
+    created_at                 TIMESTAMPTZ,
+    disabled                   BOOLEAN,
+    last_authenticated_at      TIMESTAMPTZ,
+    last_authenticated_source  VARCHAR,
+    tags                       JSON,
+    attributes                 JSON,
+    row_hash                   UBIGINT NOT NULL,
+    valid_from                 INTEGER NOT NULL,
+    valid_to                   INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS credential_history (
+    provider           VARCHAR NOT NULL,
+    scope_id           VARCHAR NOT NULL,
+    credential_id      VARCHAR NOT NULL,
+    identity_id        VARCHAR NOT NULL,
+    kind               VARCHAR NOT NULL,
+    status             VARCHAR NOT NULL,
+    created_at         TIMESTAMPTZ,
+    expires_at         TIMESTAMPTZ,
+    last_used_at       TIMESTAMPTZ,
+    last_used_service  VARCHAR,
+    last_used_region   VARCHAR,
+    last_used_source   VARCHAR,
+    attributes         JSON,
+    row_hash           UBIGINT NOT NULL,
+    valid_from         INTEGER NOT NULL,
+    valid_to           INTEGER
+);
+
+-- One row per policy statement (or binding) reaching an identity, with where it comes from:
+-- `source` is what a finding names (policy ARN, inline:<name>, group:<group>/<policy>), `path`
+-- is direct | inline | group. The statement text lives once in `statements`.
+CREATE TABLE IF NOT EXISTS grant_history (
+    provider         VARCHAR NOT NULL,
+    scope_id         VARCHAR NOT NULL,
+    grant_id         VARCHAR NOT NULL,
+    identity_id      VARCHAR NOT NULL,
+    grant_kind       VARCHAR NOT NULL,
+    source           VARCHAR NOT NULL,
+    path             VARCHAR NOT NULL,
+    policy_arn       VARCHAR,
+    policy_name      VARCHAR,
+    group_name       VARCHAR,
+    statement_index  INTEGER,
+    statement_id     VARCHAR NOT NULL,
+    row_hash         UBIGINT NOT NULL,
+    valid_from       INTEGER NOT NULL,
+    valid_to         INTEGER
+);
+
+-- Content-addressed and immutable: a statement id always means the same text.
+CREATE TABLE IF NOT EXISTS statements (
+    statement_id   VARCHAR PRIMARY KEY,
+    effect         VARCHAR NOT NULL,
+    sid            VARCHAR,
+    actions        VARCHAR[],
+    not_actions    VARCHAR[],
+    resources      VARCHAR[],
+    not_resources  VARCHAR[],
+    condition      JSON
+);
+
+CREATE TABLE IF NOT EXISTS edge_history (
+    provider            VARCHAR NOT NULL,
+    scope_id            VARCHAR NOT NULL,
+    edge_id             VARCHAR NOT NULL,
+    edge_type           VARCHAR NOT NULL,
+    source              VARCHAR NOT NULL,
+    source_kind         VARCHAR NOT NULL,
+    source_scope        VARCHAR,
+    target_identity_id  VARCHAR NOT NULL,
+    target_principal    VARCHAR NOT NULL,
+    statement_index     INTEGER,
+    effect              VARCHAR,
+    actions             VARCHAR[],
+    condition           JSON,
+    row_hash            UBIGINT NOT NULL,
+    valid_from          INTEGER NOT NULL,
+    valid_to            INTEGER
+);
+
+-- People from the HR feed (id, email, status, terminated_at, manager), as intervals too, so a
+-- sponsor's status on any past date is a query.
+CREATE TABLE IF NOT EXISTS person_history (
+    source         VARCHAR NOT NULL,   -- the HR feed's name (its file)
+    person_id      VARCHAR NOT NULL,
+    email          VARCHAR,
+    status         VARCHAR NOT NULL,
+    terminated_at  TIMESTAMPTZ,
+    manager        VARCHAR,
+    row_hash       UBIGINT NOT NULL,
+    valid_from     INTEGER NOT NULL,
+    valid_to       INTEGER
+);
