@@ -21,8 +21,10 @@ install: $(VENV)/.installed
 test: install
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-demo: install
-	$(VENV)/bin/idrift demo
+# The embedded demo estate arrives with the Dagster issue (#4); until then, say so.
+demo:
+	@echo "make demo: the embedded demo estate is not built yet (issue #4)."
+	@echo "Meanwhile: 'make test' runs idrift end to end against an emulated AWS organization."
 
 bench: install
 	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 1000

@@ -128,7 +128,7 @@ class ScopeWriter:
     def __init__(self, store: StagingStore, run_id: str, scope: Scope):
         self.store, self.run_id, self.scope = store, run_id, scope
         self.dir = store.scope_dir(run_id, scope.provider, scope.scope_id)
-        store.fs.makedirs(self.dir, exist_ok=True)
+        store.fs.makedirs(f"{self.dir}/raw", exist_ok=True)
         self.stats = ScopeStats()
         self._buffers: dict[str, list[dict]] = {}
         self._writers: dict[str, tuple[Any, pq.ParquetWriter]] = {}

@@ -1,0 +1,20 @@
+from pipelines.secrets import REDACTED, looks_secret, redact
+
+
+def test_secret_shapes_are_recognised_and_identifiers_are_not():
+    assert looks_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    assert looks_secret("-----BEGIN RSA PRIVATE KEY-----\nMIIE...")
+    assert looks_secret("token=xoxb-1234567890-abcdefghij")
+    assert looks_secret("ghp_" + "a1B2" * 9)
+    assert not looks_secret("AKIAIOSFODNN7EXAMPLE")  # an access key id is an identifier
+    assert not looks_secret("da39a3ee5e6b4b0d3255bfef95601890afd80709")  # a hex digest
+    assert not looks_secret("arn:aws:iam::111122223333:role/service-role/InvoiceAgentExecutionRole")
+
+
+def test_redact_replaces_secret_fields_at_any_depth():
+    body = {"Credentials": {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t"},
+            "items": [{"password": "p", "PasswordLastUsed": "2026-01-01"}]}
+    assert redact(body) == {
+        "Credentials": {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": REDACTED, "SessionToken": REDACTED},
+        "items": [{"password": REDACTED, "PasswordLastUsed": "2026-01-01"}],
+    }
