@@ -41,6 +41,11 @@ class ScopeSink(Protocol):
     def freshness(self, key: str, value: Any) -> None:
         """Record how fresh a source is (e.g. the credential report's generation time)."""
 
+    def prior(self, name: str) -> Iterable[dict[str, Any]]:
+        """Rows of staged file `name` ("identities", "credentials", ...) from this scope's last
+        complete read of it; empty on a first sync. A connector may use them to skip calls whose
+        answer the provider shows unchanged (never to fill in what it failed to read now)."""
+
 
 class Connector(Protocol):
     provider: str

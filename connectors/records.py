@@ -142,10 +142,15 @@ class ScopeStats:
     throttled: int = 0
     retries: int = 0
     calls_by_operation: dict[str, int] = field(default_factory=dict)
+    # Calls not made because the provider showed their answer unchanged since the last read.
+    unchanged_by_operation: dict[str, int] = field(default_factory=dict)
 
     def record(self, operation: str) -> None:
         self.api_calls += 1
         self.calls_by_operation[operation] = self.calls_by_operation.get(operation, 0) + 1
+
+    def unchanged(self, operation: str) -> None:
+        self.unchanged_by_operation[operation] = self.unchanged_by_operation.get(operation, 0) + 1
 
     def as_dict(self) -> dict:
         return {
@@ -153,6 +158,7 @@ class ScopeStats:
             "throttled": self.throttled,
             "retries": self.retries,
             "calls_by_operation": dict(sorted(self.calls_by_operation.items())),
+            "unchanged_by_operation": dict(sorted(self.unchanged_by_operation.items())),
         }
 
 

@@ -15,8 +15,17 @@ from rich.table import Table
 from connectors.records import ENTITY_TYPES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Identity drift: reconcile non-human identities against the declared model.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _console(stderr: bool = False) -> Console:
+    # Piped into a log or a file, a table must not be cut to 80 columns.
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 240
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 ConfigOpt = Annotated[
     Optional[str],

@@ -5,6 +5,7 @@ Layout (any fsspec URL; a local folder by default):
     <staging>/<run_id>/<provider>/<scope>/{identities,credentials,grants,statements,edges}.parquet
     <staging>/<run_id>/<provider>/<scope>/raw/<n>-<operation>.json.zst
     <staging>/<run_id>/<provider>/<scope>/_scope.json     # written last: completeness and counts
+    <staging>/_latest/<provider>/<scope>.json             # entity type -> run of its last complete read
 
 Extraction steps write here and nowhere else, so they can run in parallel processes or pods;
 the single warehouse writer loads a scope only once its `_scope.json` exists.
@@ -29,6 +30,7 @@ from pipelines.secrets import redact
 log = logging.getLogger(__name__)
 
 MANIFEST = "_scope.json"
+LATEST = "_latest"
 _BATCH_ROWS = 20_000
 
 
@@ -77,6 +79,29 @@ class StagingStore:
     def open_scope(self, run_id: str, scope: Scope) -> "ScopeWriter":
         return ScopeWriter(self, run_id, scope)
 
+    def _latest_path(self, provider: str, scope_id: str) -> str:
+        return f"{self.root}/{LATEST}/{provider}/{scope_id}.json"
+
+    def latest_complete(self, provider: str, scope_id: str) -> dict[str, str]:
+        """Entity type -> the run whose extraction last read it completely."""
+        path = self._latest_path(provider, scope_id)
+        if not self.fs.exists(path):
+            return {}
+        with self.fs.open(path, "r") as f:
+            return json.load(f)
+
+    def prior_rows(self, provider: str, scope_id: str, name: str) -> Iterator[dict]:
+        """The rows of staged file `name` from the scope's last complete read of its entity type
+        (nothing when there is none, or when retention removed it)."""
+        entity = next(e for e, names in STAGED_FILES.items() if name in names)
+        run_id = self.latest_complete(provider, scope_id).get(entity)
+        path = f"{self.scope_dir(run_id, provider, scope_id)}/{name}.parquet" if run_id else None
+        if path is None or not self.fs.exists(path):
+            return
+        with self.fs.open(path, "rb") as f:
+            for batch in pq.ParquetFile(f).iter_batches(_BATCH_ROWS):
+                yield from batch.to_pylist()
+
     def staged_scopes(self, run_id: str) -> Iterator[StagedScope]:
         """Every scope of a run whose extraction finished (its manifest exists), in a stable order."""
         for manifest in sorted(self.fs.glob(f"{self.root}/{run_id}/*/*/{MANIFEST}")):
@@ -104,6 +129,8 @@ class StagingStore:
         if not self.fs.exists(self.root):
             return removed
         for path in self.fs.ls(self.root, detail=False):
+            if path.rstrip("/").endswith(f"/{LATEST}"):
+                continue
             run_id = path.rstrip("/").rsplit("/", 1)[-1]
             try:
                 if run_time(run_id) < cutoff:
@@ -170,6 +197,9 @@ class ScopeWriter:
     def freshness(self, key: str, value: Any) -> None:
         self._freshness[key] = value.isoformat() if isinstance(value, datetime) else value
 
+    def prior(self, name: str) -> Iterator[dict]:
+        return self.store.prior_rows(self.scope.provider, self.scope.scope_id, name)
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self, error: str | None = None) -> StagedScope:
         """Flush everything and write the manifest. Entity types never declared complete are
@@ -203,7 +233,20 @@ class ScopeWriter:
         }
         with self.store.fs.open(f"{self.dir}/{MANIFEST}", "w") as f:
             json.dump(manifest, f, indent=1, default=str)
+        self._advance_latest(entities)
         return next(s for s in self.store.staged_scopes(self.run_id) if s.key == self.scope.key)
+
+    def _advance_latest(self, entities: dict[str, dict]) -> None:
+        done = [e for e, status in entities.items() if status["complete"]]
+        if not done:
+            return
+        latest = self.store.latest_complete(self.scope.provider, self.scope.scope_id)
+        # Runs of one scope may overlap (the hourly sync and a sensor's re-check): never go back.
+        latest.update({e: self.run_id for e in done if latest.get(e, "") < self.run_id})
+        path = self.store._latest_path(self.scope.provider, self.scope.scope_id)
+        self.store.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        with self.store.fs.open(path, "w") as f:
+            json.dump(latest, f)
 
     def _flush(self, entity: str) -> None:
         rows = self._buffers.pop(entity, [])

@@ -64,6 +64,34 @@ def key_slots(report_row: dict, keys: list[dict]) -> dict[str, int]:
     return {key: n for key, n in pairs if sum(p[0] == key for p in pairs) == 1 and sum(p[1] == n for p in pairs) == 1}
 
 
+def prior_access_keys(identities, credentials) -> dict[str, tuple[datetime, list[dict]]]:
+    """From a previous sync's staged rows: user ARN -> (the user's creation, its access keys in
+    ListAccessKeys' shape)."""
+    users = {i["identity_id"]: i for i in identities if i["kind"] == "aws_user"}
+    keys: dict[str, list[dict]] = {}
+    for c in credentials:
+        if c["kind"] == "access_key" and c["identity_id"] in users:
+            keys.setdefault(c["identity_id"], []).append(
+                {"AccessKeyId": c["credential_id"], "Status": c["status"].title(), "CreateDate": c["created_at"]}
+            )
+    return {users[uid]["principal"]: (users[uid]["created_at"], ks) for uid, ks in keys.items()}
+
+
+def unchanged_keys(report_row: dict, user_created: datetime | None, keys: list[dict]) -> bool:
+    """Whether the report shows exactly `keys` (a previous ListAccessKeys answer) on the same
+    user: same creation (a re-created user is another user), as many key slots, and every key
+    certainly in its slot, with its creation time and active flag. A key created, rotated,
+    deleted or (de)activated since breaks one of these."""
+    slots = [n for n in (1, 2) if report_row[f"access_key_{n}_last_rotated"]]
+    return (
+        bool(keys)
+        and user_created is not None
+        and report_row.get("user_creation_time") == utc(user_created).replace(microsecond=0)
+        and len(slots) == len(keys)
+        and len(key_slots(report_row, keys)) == len(keys)
+    )
+
+
 # ---- policies reaching an identity --------------------------------------------------------------
 
 
@@ -218,7 +246,6 @@ def role_identity(role: dict) -> dict:
         _tags(role),
         {
             "trust_policy": role.get("AssumeRolePolicyDocument"),
-            "last_used_region": last.get("Region"),
             "service_linked": role.get("Path", "").startswith("/aws-service-role/"),
             "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "instance_profiles": sorted(p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])),

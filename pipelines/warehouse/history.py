@@ -1,8 +1,13 @@
 """The interval (SCD-2) merge shared by every observation table.
 
 Given the complete set of rows a sync observed for one partition (a scope, or an HR feed), it
-closes the versions that are gone or changed and opens the new ones, in two set-based
-statements. Rows that did not change are not touched, so an unchanged sync writes nothing.
+closes the versions that are gone or changed and opens the new ones, in set-based statements.
+Rows that did not change are not touched, so an unchanged sync writes nothing.
+
+Activity columns (last authentication, last use) are the exception: an identity in use changes
+them on every sync, and a new version per sync for every busy role would make an hourly sync of
+an unchanged estate cost as much as the first. They are refreshed in place on the open version
+instead; they only move forward, so "as of" a past run they read as "used at least until then".
 """
 
 from dataclasses import dataclass
@@ -15,26 +20,31 @@ class History:
     table: str
     partition: tuple[str, ...]  # columns fixed for one merge: ("provider", "scope_id")
     key: tuple[str, ...]  # identifies an entity inside the partition
-    attributes: tuple[str, ...]  # everything else that is observed (hashed into row_hash)
+    attributes: tuple[str, ...]  # what makes a version (hashed into row_hash)
+    activity: tuple[str, ...] = ()  # refreshed in place on the open version
+
+    @property
+    def versioned(self) -> tuple[str, ...]:
+        return self.key + self.attributes
 
     @property
     def observed(self) -> tuple[str, ...]:
-        return self.key + self.attributes
+        return self.versioned + self.activity
 
 
 IDENTITIES = History(
     "identity_history",
     ("provider", "scope_id"),
     ("identity_id",),
-    ("principal", "name", "kind", "path", "email", "created_at", "disabled", "last_authenticated_at",
-     "last_authenticated_source", "tags", "attributes"),
+    ("principal", "name", "kind", "path", "email", "created_at", "disabled", "tags", "attributes"),
+    ("last_authenticated_at", "last_authenticated_source"),
 )
 CREDENTIALS = History(
     "credential_history",
     ("provider", "scope_id"),
     ("identity_id", "credential_id"),
-    ("kind", "status", "created_at", "expires_at", "last_used_at", "last_used_service", "last_used_region",
-     "last_used_source", "attributes"),
+    ("kind", "status", "created_at", "expires_at", "attributes"),
+    ("last_used_at", "last_used_service", "last_used_region", "last_used_source"),
 )
 GRANTS = History(
     "grant_history",
@@ -65,10 +75,9 @@ def merge(
 ) -> tuple[int, int]:
     """Merge `observed_sql` (a query yielding at least `h.observed`) as the complete observation of
     `partition` at `run_seq`. Returns (opened, closed) version counts."""
-    cols = ", ".join(h.observed)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _observed AS "
-        f"SELECT DISTINCT {cols}, hash({cols}) AS row_hash FROM ({observed_sql})"
+        f"SELECT DISTINCT {', '.join(h.observed)}, hash({', '.join(h.versioned)}) AS row_hash FROM ({observed_sql})"
     )
     where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
     same_version = " AND ".join([f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key] + ["o.row_hash = h.row_hash"])
@@ -79,6 +88,13 @@ def merge(
         f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {same_version})",
         params,
     ).fetchone()[0]
+    if h.activity:
+        changed = " OR ".join(f"o.{c} IS DISTINCT FROM h.{c}" for c in h.activity)
+        con.execute(
+            f"UPDATE {h.table} h SET {', '.join(f'{c} = o.{c}' for c in h.activity)} FROM _observed o "
+            f"WHERE {where_partition} AND h.valid_to IS NULL AND {same_version} AND ({changed})",
+            partition,
+        )
     partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
     opened = con.execute(
         f"INSERT INTO {h.table} BY NAME "

@@ -521,3 +521,40 @@ def test_5xx_in_the_middle_of_gaad_paging_taints_only_what_it_feeds(moto_server,
     roles_staged = [i for i in s.rows("identities") if i["kind"] == "aws_role"]
     assert len(roles_staged) == 2  # the first page stays staged, unpublished
     assert len([c for c in s.rows("credentials") if c["kind"] == "access_key"]) == 3
+
+
+def test_keys_unchanged_since_the_last_read_are_not_listed_again(moto_server, account, fault_proxy, staging):
+    acct, iam = account
+    for user in ("steady", "flipped", "grown", "reborn"):
+        iam.create_user(UserName=user)
+        iam.create_access_key(UserName=user)
+    for i, user in enumerate(("steady", "flipped", "grown", "reborn")):  # distinct seconds: certain slots
+        backdate_key(acct, user, 0, created=at(f"2025-0{i + 1}-01T00:00:00"), last_used=at("2026-01-01T00:00:00"))
+    aws = connector(fault_proxy.endpoint, acct)
+    store, _ = staging
+    first = extract(aws, acct, (store, new_run_id()))
+    assert fault_proxy.count("ListAccessKeys") == 4
+
+    fault_proxy.calls.clear()
+    again = extract(aws, acct, (store, new_run_id()))
+    assert fault_proxy.count("ListAccessKeys") == 0  # the report shows every key as last read
+    assert again.scope.stats["unchanged_by_operation"] == {"ListAccessKeys": 4}
+    assert sorted(map(str, again.rows("credentials"))) == sorted(map(str, first.rows("credentials")))
+
+    flipped = iam.list_access_keys(UserName="flipped")["AccessKeyMetadata"][0]["AccessKeyId"]
+    iam.update_access_key(UserName="flipped", AccessKeyId=flipped, Status="Inactive")
+    iam.create_access_key(UserName="grown")
+    backdate_key(acct, "grown", 1, created=at("2026-02-01T00:00:00"))
+    old = iam.list_access_keys(UserName="reborn")["AccessKeyMetadata"][0]["AccessKeyId"]
+    iam.delete_access_key(UserName="reborn", AccessKeyId=old)
+    iam.delete_user(UserName="reborn")
+    iam.create_user(UserName="reborn")  # the same name, another user (and key)
+    iam.create_access_key(UserName="reborn")
+    fault_proxy.calls.clear()
+    third = extract(aws, acct, (store, new_run_id()))
+
+    assert {c.params["UserName"] for c in fault_proxy.calls if c.operation == "ListAccessKeys"} == {
+        "flipped", "grown", "reborn"}
+    keys = {c["credential_id"]: c for c in third.rows("credentials")}
+    assert keys[flipped]["status"] == "inactive" and old not in keys
+    assert len([k for k in keys.values() if k["identity_id"] == third.by_name()["grown"]["identity_id"]]) == 2

@@ -64,6 +64,7 @@ class FaultProxy:
         self.gaad_page_size = gaad_page_size  # serve at most this many GAAD items, whatever MaxItems says
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.watchers: list[Callable[[Call, bytes], None]] = []  # see every upstream answer
         self.accounts: dict[str, str] = {}  # access key id -> account
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -95,6 +96,8 @@ class FaultProxy:
         if fault:
             return _error(fault, json_api="X-Amz-Target" in headers)
         status, out_headers, data = self._forward(path, headers, body)
+        for watch in self.watchers:
+            watch(call, data)
         if status == 200 and call.operation == "AssumeRole":
             self._learn_account(data)
         if status == 200 and call.operation == "GetAccountAuthorizationDetails":

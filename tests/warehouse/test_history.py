@@ -31,10 +31,10 @@ def warehouse(tmp_path):
     store = StagingStore(str(tmp_path / "staging"))
     con = connect(tmp_path / "idrift.duckdb")
 
-    def sync(statements: list[dict], incomplete: str | None = None) -> int:
+    def sync(statements: list[dict], incomplete: str | None = None, user: dict = USER) -> int:
         run_id = new_run_id()
         w = store.open_scope(run_id, SCOPE)
-        w.write("identities", [USER])
+        w.write("identities", [user])
         w.write("statements", statements)
         w.write("grants", [grant(s, i) for i, s in enumerate(statements)])
         for e in ENTITY_TYPES:
@@ -105,3 +105,16 @@ def test_incomplete_sync_changes_nothing_and_marks_observation_stale(warehouse):
         "SELECT status, grants_complete, reasons->>'grants' FROM scope_syncs WHERE run_seq = ?", [r2]).fetchone()
     assert sync_row == ("incomplete", False, "GAAD page 2 failed")
     assert con.execute("SELECT count(*) FROM current_grants").fetchone()[0] == 1
+
+
+def test_activity_is_refreshed_in_place_and_a_changed_attribute_opens_a_version(warehouse):
+    con, sync = warehouse
+    used = lambda day: {**USER, "last_authenticated_at": datetime(2026, 11, day, tzinfo=timezone.utc)}  # noqa: E731
+    sync([], user=used(1))
+    before = counts(con)
+    sync([], user=used(2))  # a busy identity: its last use moves every sync
+    assert counts(con) == before
+    assert con.execute("SELECT last_authenticated_at FROM current_identities").fetchone()[0].day == 2
+    r3 = sync([], user={**used(2), "disabled": True})
+    versions = con.execute("SELECT valid_from, valid_to, disabled FROM identity_history ORDER BY valid_from").fetchall()
+    assert versions == [(1, r3, False), (r3, None, True)]
