@@ -33,7 +33,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("path", pa.string()),
             ("email", pa.string()),  # login or email when the provider has one (human detection)
             ("created_at", _TS),
-            ("disabled", pa.bool_()),
+            ("disabled", pa.bool_()),  # null when the provider's answer does not say
+            # Created and managed by the provider itself (AWS service-linked and SSO roles, Google
+            # service agents, Microsoft first-party apps): never an undeclared identity.
+            ("provider_managed", pa.bool_()),
             ("last_authenticated_at", _TS),
             ("last_authenticated_source", pa.string()),
             ("tags", pa.string()),
@@ -55,17 +58,17 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("attributes", pa.string()),
         ]
     ),
+    # A grant is keyed by (identity_id, source, statement_index): what reaches the identity, and
+    # where from. Its content is the statement it points at, so an edited policy is a new version
+    # of the same grant. The policy and group names are in `source`; `policy_arn` says it is managed.
     "grants": pa.schema(
         [
-            ("grant_id", pa.string()),  # hash of identity, source, statement index and statement content
             ("identity_id", pa.string()),
-            ("grant_kind", pa.string()),  # aws_statement | gcp_binding | entra_app_role | entra_directory_role | scim_group
             ("source", pa.string()),  # finding object: policy ARN, inline:<name>, group:<group>/<policy>, binding:<res>/<role>
-            ("path", pa.string()),  # direct | inline | group
-            ("policy_arn", pa.string()),
-            ("policy_name", pa.string()),
-            ("group_name", pa.string()),
             ("statement_index", pa.int32()),
+            ("grant_kind", pa.string()),  # aws_statement | gcp_binding | entra_app_role | entra_directory_role | scim_group
+            ("path", pa.string()),  # direct | inline | group
+            ("policy_arn", pa.string()),  # managed policies only
             ("statement_id", pa.string()),  # -> statements.statement_id
         ]
     ),

@@ -15,10 +15,8 @@ class PolicySource:
 
     source: str  # policy ARN, inline:<name>, group:<group>/<policy>
     path: str  # direct | inline | group
-    policy_name: str
     document: dict
-    policy_arn: str | None = None
-    group_name: str | None = None
+    policy_arn: str | None = None  # managed policies only
 
 
 def policy_name(arn: str) -> str:
@@ -74,15 +72,12 @@ def grant_rows(identity_id: str, sources: list[PolicySource]) -> tuple[list[dict
             stmts.append(srow)
             grants.append(
                 {
-                    "grant_id": stable_id(identity_id, src.source, index, srow["statement_id"]),
                     "identity_id": identity_id,
-                    "grant_kind": "aws_statement",
                     "source": src.source,
+                    "statement_index": index,
+                    "grant_kind": "aws_statement",
                     "path": src.path,
                     "policy_arn": src.policy_arn,
-                    "policy_name": src.policy_name,
-                    "group_name": src.group_name,
-                    "statement_index": index,
                     "statement_id": srow["statement_id"],
                 }
             )

@@ -120,20 +120,18 @@ def policy_sources(
             if arn not in documents:
                 missing.append(arn)
                 continue
-            name = policy_name(arn)
-            source, path = (f"group:{group}/{name}", "group") if group else (arn, "direct")
-            sources.append(PolicySource(source, path, name, documents[arn], policy_arn=arn, group_name=group))
+            source, path = (f"group:{group}/{policy_name(arn)}", "group") if group else (arn, "direct")
+            sources.append(PolicySource(source, path, documents[arn], policy_arn=arn))
 
     for p in entity.get(inline_key, []):
-        sources.append(PolicySource(f"inline:{p['PolicyName']}", "inline", p["PolicyName"], p["PolicyDocument"]))
+        sources.append(PolicySource(f"inline:{p['PolicyName']}", "inline", p["PolicyDocument"]))
     managed(entity.get("AttachedManagedPolicies", []), None)
     for g in entity.get("GroupList", []):
         if g not in groups:
             missing.append(f"group {g}")
             continue
         for p in groups[g].get("GroupPolicyList", []):
-            name = p["PolicyName"]
-            sources.append(PolicySource(f"group:{g}/{name}", "group", name, p["PolicyDocument"], group_name=g))
+            sources.append(PolicySource(f"group:{g}/{p['PolicyName']}", "group", p["PolicyDocument"]))
         managed(groups[g].get("AttachedManagedPolicies", []), g)
     return sources, missing
 
@@ -215,6 +213,10 @@ def _tags(entity: dict) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in entity.get("Tags") or []}
 
 
+# Roles AWS creates and manages itself: service-linked roles and the IAM Identity Center roles.
+PROVIDER_MANAGED_PATHS = ("/aws-service-role/", "/aws-reserved/")
+
+
 def _identity(entity, identity_id, name, kind, email, disabled, last, tags, attributes) -> dict:
     last_at, last_source = max(((utc(t), s) for t, s in last if t), default=(None, None), key=lambda x: x[0])
     return {
@@ -226,6 +228,7 @@ def _identity(entity, identity_id, name, kind, email, disabled, last, tags, attr
         "email": email,
         "created_at": utc(entity.get("CreateDate")),
         "disabled": disabled,
+        "provider_managed": (entity.get("Path") or "/").startswith(PROVIDER_MANAGED_PATHS),
         "last_authenticated_at": last_at,
         "last_authenticated_source": last_source,
         "tags": to_json(tags),
@@ -246,7 +249,6 @@ def role_identity(role: dict) -> dict:
         _tags(role),
         {
             "trust_policy": role.get("AssumeRolePolicyDocument"),
-            "service_linked": role.get("Path", "").startswith("/aws-service-role/"),
             "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "instance_profiles": sorted(p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])),
         },

@@ -36,7 +36,7 @@ IDENTITIES = History(
     "identity_history",
     ("provider", "scope_id"),
     ("identity_id",),
-    ("principal", "name", "kind", "path", "email", "created_at", "disabled", "tags", "attributes"),
+    ("principal", "name", "kind", "path", "email", "created_at", "disabled", "provider_managed", "tags", "attributes"),
     ("last_authenticated_at", "last_authenticated_source"),
 )
 CREDENTIALS = History(
@@ -49,9 +49,8 @@ CREDENTIALS = History(
 GRANTS = History(
     "grant_history",
     ("provider", "scope_id"),
-    ("grant_id",),
-    ("identity_id", "grant_kind", "source", "path", "policy_arn", "policy_name", "group_name", "statement_index",
-     "statement_id"),
+    ("identity_id", "source", "statement_index"),
+    ("grant_kind", "path", "policy_arn", "statement_id"),
 )
 EDGES = History(
     "edge_history",

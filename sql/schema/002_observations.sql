@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS identity_history (
     email                      VARCHAR,
     created_at                 TIMESTAMPTZ,
     disabled                   BOOLEAN,
+    provider_managed           BOOLEAN,
     last_authenticated_at      TIMESTAMPTZ,
     last_authenticated_source  VARCHAR,
     tags                       JSON,
@@ -47,21 +48,19 @@ CREATE TABLE IF NOT EXISTS credential_history (
     valid_to           INTEGER
 );
 
--- One row per policy statement (or binding) reaching an identity, with where it comes from:
+-- One row per policy statement (or binding) reaching an identity, keyed by where it comes from:
 -- `source` is what a finding names (policy ARN, inline:<name>, group:<group>/<policy>), `path`
--- is direct | inline | group. The statement text lives once in `statements`.
+-- is direct | inline | group, `policy_arn` is set for managed policies. The statement text lives
+-- once in `statements`; an edited policy is a new version of the same grant.
 CREATE TABLE IF NOT EXISTS grant_history (
     provider         VARCHAR NOT NULL,
     scope_id         VARCHAR NOT NULL,
-    grant_id         VARCHAR NOT NULL,
     identity_id      VARCHAR NOT NULL,
-    grant_kind       VARCHAR NOT NULL,
     source           VARCHAR NOT NULL,
+    statement_index  INTEGER NOT NULL,
+    grant_kind       VARCHAR NOT NULL,
     path             VARCHAR NOT NULL,
     policy_arn       VARCHAR,
-    policy_name      VARCHAR,
-    group_name       VARCHAR,
-    statement_index  INTEGER,
     statement_id     VARCHAR NOT NULL,
     row_hash         UBIGINT NOT NULL,
     valid_from       INTEGER NOT NULL,

@@ -164,21 +164,19 @@ def test_inline_managed_and_group_policies_become_grants(moto_server, account, s
     ids = s.by_name()
     assert ids["alice"]["email"] == "alice@example.com" and ids["alice"]["disabled"] is True  # no key, no password
     grants = {
-        (g["identity_id"], g["source"], g["path"], g["policy_name"], g["group_name"], g["statement_index"])
+        (g["identity_id"], g["source"], g["path"], g["policy_arn"], g["statement_index"])
         for g in s.rows("grants")
     }
     alice, worker = ids["alice"]["identity_id"], ids["worker"]["identity_id"]
     assert {g for g in grants if g[1] != READ_ONLY and g[0] in (alice, worker)} == {
-        (alice, "inline:own", "inline", "own", None, 0),
-        (alice, "inline:own", "inline", "own", None, 1),
-        (alice, "group:devs/devs-inline", "group", "devs-inline", "devs", 0),
-        (alice, "group:devs/app-read", "group", "app-read", "devs", 0),
-        (worker, app, "direct", "app-read", None, 0),
+        (alice, "inline:own", "inline", None, 0),
+        (alice, "inline:own", "inline", None, 1),
+        (alice, "group:devs/devs-inline", "group", None, 0),
+        (alice, "group:devs/app-read", "group", app, 0),
+        (worker, app, "direct", app, 0),
     }
     read_only = [g for g in s.rows("grants") if g["source"] == READ_ONLY]
-    assert read_only and {(g["identity_id"], g["path"], g["policy_name"]) for g in read_only} == {
-        (alice, "direct", "ReadOnlyAccess")
-    }
+    assert read_only and {(g["identity_id"], g["path"]) for g in read_only} == {(alice, "direct")}
     stmts = {st["statement_id"]: st for st in s.rows("statements")}
     by_source = {(g["source"], g["statement_index"]): stmts[g["statement_id"]] for g in s.rows("grants")}
     assert by_source[(app, 0)]["actions"] == ["dynamodb:GetItem"]  # the default version only
@@ -211,7 +209,7 @@ def test_aws_managed_policies_are_fetched_once_per_run(moto_server, new_account,
     assert first_pages == 1  # one paged read (~1,600 policies) for both accounts
     for s in staged:
         assert s.complete()["grants"]
-        assert {g["policy_name"] for g in s.rows("grants") if g["source"] == READ_ONLY} == {"ReadOnlyAccess"}
+        assert {g["path"] for g in s.rows("grants") if g["source"] == READ_ONLY} == {"direct"}
 
 
 # ---- edges --------------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_pass_role_targets_are_exact_resources_only():
     doc = {
         "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": [f"{ACCT}:role/a", f"{ACCT}:role/b-*"]}]
     }
-    [(resource, index, _)] = pass_role_targets([PolicySource("inline:p", "inline", "p", doc)])
+    [(resource, index, _)] = pass_role_targets([PolicySource("inline:p", "inline", doc)])
     assert (resource, index) == (f"{ACCT}:role/a", 0)
 
 

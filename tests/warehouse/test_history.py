@@ -20,10 +20,8 @@ def statement(actions: list[str]) -> dict:
 
 
 def grant(stmt: dict, index: int) -> dict:
-    return {"grant_id": stable_id(USER["identity_id"], "inline:p", index, stmt["statement_id"]),
-            "identity_id": USER["identity_id"], "grant_kind": "aws_statement", "source": "inline:p",
-            "path": "inline", "policy_name": "p", "statement_index": index,
-            "statement_id": stmt["statement_id"]}
+    return {"identity_id": USER["identity_id"], "grant_kind": "aws_statement", "source": "inline:p",
+            "path": "inline", "statement_index": index, "statement_id": stmt["statement_id"]}
 
 
 @pytest.fixture
