@@ -1,11 +1,14 @@
 """`idrift`: a thin front over the same core the Dagster assets run.
 
-Exit codes (interfaces.md): 0 ok; 1 a scope or entity type incomplete; 2 bad config or model.
+Exit codes (interfaces.md): 0 ok; 1 a scope or entity type incomplete (run), nothing reconciled
+yet (findings, report); 2 bad config or model.
 Errors from user input are printed as file:line:col lines, never as tracebacks.
 """
 
 import logging
 import sys
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -80,7 +83,7 @@ def run(
     config: ConfigOpt = None,
     only: Annotated[Optional[str], typer.Option(help="Comma-separated providers or scope ids to sync.")] = None,
 ) -> None:
-    """One full pass: extract every source (or --only some), load, and report completeness."""
+    """One full pass: extract every source (or --only some), load, reconcile, write the report."""
     from pipelines.lock import writer_lock
     from pipelines.runner import run_once
 
@@ -94,6 +97,7 @@ def run(
         else:
             summary = run_once(cfg, model, selected)
     _print_summary(summary)
+    _print_findings(summary)
     if summary.incomplete:
         err.print(f"{len(summary.incomplete)} scope(s) incomplete: their last complete observation stays current")
         raise typer.Exit(1)
@@ -111,6 +115,78 @@ def _print_summary(summary) -> None:
         reasons = sorted({s.entities[e]["reason"] for e in ENTITY_TYPES if not s.complete(e)} - {None})
         table.add_row(s.provider, s.scope_id, o.status, *cells, str(s.stats.get("api_calls", "")), "; ".join(reasons))
     out.print(table)
+
+
+def _print_findings(summary) -> None:
+    r = summary.reconciled
+    table = Table(title="findings", title_justify="left")
+    for col in ("rule", "open", "suppressed", "resolved", "this run"):
+        table.add_column(col)
+    for rule in sorted(set(r.counts) | set(r.events)):
+        counts, events = r.counts.get(rule, {}), r.events.get(rule, {})
+        table.add_row(rule, *(str(counts.get(s, 0)) for s in ("open", "suppressed", "resolved")),
+                      ", ".join(f"{n} {e}" for e, n in sorted(events.items())))
+    out.print(table)
+    out.print(f"report: {summary.report / 'index.html'}")
+
+
+Status = Enum("Status", {s: s for s in ("open", "resolved", "suppressed")}, type=str)
+Format = Enum("Format", {s: s for s in ("table", "json", "csv")}, type=str)
+
+
+def _snapshot(cfg):
+    from pipelines.publish import latest
+
+    snapshot = latest(cfg.warehouse)
+    if snapshot is None:
+        err.print("nothing was reconciled yet: run `idrift run` first")
+        raise typer.Exit(1)
+    return snapshot
+
+
+@app.command()
+def findings(
+    config: ConfigOpt = None,
+    status: Annotated[Optional[Status], typer.Option(help="Only findings of this status.")] = None,
+    rule: Annotated[Optional[str], typer.Option(help="Only findings of this rule, e.g. ENT-EXCESS.")] = None,
+    format: Annotated[Format, typer.Option("--format", help="table, json (one object per line) or csv.")] = Format.table,
+) -> None:
+    """The findings of the last reconcile (every status unless --status), highest severity first."""
+    from pipelines.report.records import csv_lines, jsonl, records
+
+    snapshot = _snapshot(_config(config))
+    con = snapshot.connect()
+    rows = records(con, status.value if status else None, rule)
+    if format is Format.json:
+        for line in jsonl(rows):
+            sys.stdout.write(line)
+    elif format is Format.csv:
+        for line in csv_lines(rows):
+            sys.stdout.write(line)
+    else:
+        table = Table(title=f"findings of run {snapshot.run['run_id']}", title_justify="left")
+        for col in ("severity", "status", "rule", "principal", "object", "detail"):
+            table.add_column(col, overflow="fold")
+        for f in rows:
+            table.add_row(f["severity_name"], f["status"], f["rule"], f["principal"], f["object"] or "", f["detail"])
+        out.print(table)
+
+
+@app.command()
+def report(
+    config: ConfigOpt = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder to write <run-id>/ into (default: the config's reports).")] = None,
+) -> None:
+    """Write the auditor report of the last run into DIR/<run-id>/."""
+    from pipelines.report.writer import ReportExists, write_report
+
+    cfg = _config(config)
+    try:
+        folder = write_report(_snapshot(cfg), out_dir or cfg.reports)
+    except ReportExists as e:
+        err.print(str(e))
+        return
+    out.print(f"report: {folder / 'index.html'}")
 
 
 def main() -> None:

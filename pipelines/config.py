@@ -194,6 +194,12 @@ class Config(StrictModel):
         return self._of("scim")
 
     @property
+    def own_principals(self) -> list[str]:
+        """Globs of idrift's own read and revoke roles: never raised as undeclared."""
+        names = sorted({n for s in self.aws_sources for n in (s.assume_role, s.revoke_role) if n})
+        return [f"arn:aws*:iam::*:role/{path}{n}" for n in names for path in ("", "*/")]
+
+    @property
     def hr_sources(self) -> list[HrSource]:
         """At most one: one HR feed decides who is a person."""
         return self._of("hr")

@@ -1,9 +1,10 @@
-"""One full pass in-process, as `idrift run` does it: extract every selected scope, read the HR
-feed, then (under the writer lock, already held by the caller) load everything as one run.
-
-Reconciliation plugs in after the load; the Dagster jobs call the same pieces step by step.
+"""One full pass in-process, as `idrift run` does it: extract every selected scope and read the
+HR feed (no warehouse open), then, under the writer lock the caller holds, load everything as
+one run, reconcile it against the declared model, publish the run's snapshot and write its
+report. The Dagster jobs call the same pieces step by step.
 """
 
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,9 +17,13 @@ from pipelines.model import DeclaredModel
 from pipelines.sources import build_connectors
 from pipelines.staging import StagedScope, StagingStore, new_run_id
 from pipelines.sync import ScopeOutcome, extract_all, load_all
+from pipelines.model.tables import load_model_tables, model_tables
+from pipelines.publish import latest, publish
+from pipelines.reconcile.runner import Reconciled, reconcile
+from pipelines.report.records import iso_instant
+from pipelines.report.writer import write_report
 from pipelines.warehouse import begin_run, connect, end_run, load_people
 from pipelines.warehouse.load import record_sync
-from pipelines.warehouse.model import load_sponsors
 
 
 @dataclass
@@ -28,6 +33,9 @@ class RunSummary:
     started_at: datetime
     ended_at: datetime
     outcomes: list[ScopeOutcome]
+    reconciled: Reconciled
+    snapshot: Path
+    report: Path
 
     @property
     def incomplete(self) -> list[ScopeOutcome]:
@@ -56,13 +64,38 @@ def run_once(config: Config, model: DeclaredModel, only: set[str] | None = None,
             record_sync(con, feed, run_seq)
             changes = {"identities": load_people(con, feed.scope_id, people, run_seq)} if people is not None else {}
             outcomes.append(ScopeOutcome(feed, changes))
-        load_sponsors(con, model)
+        load_model_tables(con, model_tables(model))
+        reconciled = reconcile(con, run_seq, datetime.now(timezone.utc), config.own_principals)
         ended = datetime.now(timezone.utc)
         end_run(con, run_seq, ended)
+        snapshot = publish(con, config.warehouse, _run_record(config, model, run_id, run_seq, started, ended, reconciled))
     finally:
         con.close()
+    report = write_report(latest(config.warehouse), config.reports)
     store.prune(config.retention_days)
-    return RunSummary(run_id, run_seq, started, ended, outcomes)
+    return RunSummary(run_id, run_seq, started, ended, outcomes, reconciled, snapshot, report)
+
+
+def _run_record(config: Config, model: DeclaredModel, run_id: str, run_seq: int, started: datetime, ended: datetime,
+                reconciled: Reconciled) -> dict:
+    """What a published run says about itself (run.json, and the report's manifest)."""
+    return {
+        "run_id": run_id, "run_seq": run_seq, "started_at": iso_instant(started), "ended_at": iso_instant(ended),
+        "model_hash": model.content_hash, "model_path": str(model.root), "model_git_commit": git_commit(model.root),
+        "config": config.model_dump(mode="json"),
+        "rules_evaluated": reconciled.evaluated, "rules_carried_over": reconciled.carried,
+        "events": reconciled.events,
+    }
+
+
+def git_commit(path: Path) -> str | None:
+    """The commit of the git work tree holding `path`, if any."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        out = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _read_hr(run_id: str, path: Path) -> tuple[StagedScope, list[dict] | None]:

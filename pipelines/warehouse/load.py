@@ -15,6 +15,7 @@ import pyarrow as pa
 from connectors.records import ENTITY_TYPES
 from pipelines.staging import StagedScope, StagingStore
 from pipelines.warehouse import history
+from pipelines.warehouse.db import SQL_DIR
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime, trigger: str) -> int:
@@ -56,6 +57,7 @@ def load_scope(
             changes[entity] = history.merge(
                 con, history.BY_ENTITY[entity], partition, f"SELECT * FROM {_parquet(staged.files[entity])}", run_seq
             )
+            record_changes(con, run_seq, entity, partition, *changes[entity])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -75,6 +77,7 @@ def load_people(
     con.execute("BEGIN TRANSACTION")
     try:
         result = history.merge(con, history.PEOPLE, {"source": source}, "SELECT * FROM _people", run_seq)
+        record_changes(con, run_seq, "people", {"provider": "hr", "scope_id": source}, *result)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -105,11 +108,18 @@ def record_sync(con: duckdb.DuckDBPyConnection, s: StagedScope, run_seq: int) ->
     )
 
 
+def record_changes(con, run_seq: int, entity: str, partition: dict, opened: int, closed: int) -> None:
+    if opened or closed:
+        con.execute(
+            "INSERT INTO observation_changes VALUES (?, ?, ?, ?, ?, ?)",
+            [run_seq, entity, *partition.values(), opened, closed],
+        )
+
+
 def _add_statements(con: duckdb.DuckDBPyConnection, url: str) -> None:
-    con.execute(
-        f"INSERT INTO statements BY NAME SELECT DISTINCT * FROM {_parquet(url)} n "
-        "WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE s.statement_id = n.statement_id)"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _staged_statements AS SELECT * FROM {_parquet(url)}")
+    con.execute((SQL_DIR / "load" / "statements.sql").read_text())
+    con.execute("DROP VIEW _staged_statements")
 
 
 def _parquet(url: str) -> str:

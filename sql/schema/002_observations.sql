@@ -67,16 +67,26 @@ CREATE TABLE IF NOT EXISTS grant_history (
     valid_to         INTEGER
 );
 
--- Content-addressed and immutable: a statement id always means the same text.
+-- Content-addressed and immutable: a statement id always means the same text. The matching
+-- columns are derived once, when a statement is first seen (sql/views/005_patterns.sql):
+-- `action_keys` / `resource_keys` are what the statement grants (a NotAction statement: every
+-- catalogue action it does not exclude; a NotResource one: `*`), `*_globs` what it covers when it
+-- is a Deny that subtracts.
 CREATE TABLE IF NOT EXISTS statements (
-    statement_id   VARCHAR PRIMARY KEY,
-    effect         VARCHAR NOT NULL,
-    sid            VARCHAR,
-    actions        VARCHAR[],
-    not_actions    VARCHAR[],
-    resources      VARCHAR[],
-    not_resources  VARCHAR[],
-    condition      JSON
+    statement_id        VARCHAR PRIMARY KEY,
+    effect              VARCHAR NOT NULL,
+    sid                 VARCHAR,
+    actions             VARCHAR[],
+    not_actions         VARCHAR[],
+    resources           VARCHAR[],
+    not_resources       VARCHAR[],
+    condition           JSON,
+    action_keys         VARCHAR[] NOT NULL,
+    resource_keys       VARCHAR[] NOT NULL,
+    action_globs        VARCHAR[] NOT NULL,
+    resource_globs      VARCHAR[],           -- null for NotResource: see not_resource_globs
+    not_resource_globs  VARCHAR[],
+    admin               BOOLEAN NOT NULL     -- an Allow of `*`, `*:*` or `iam:*` (or NotAction leaving all of iam)
 );
 
 CREATE TABLE IF NOT EXISTS edge_history (

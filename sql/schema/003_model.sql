@@ -1,10 +1,94 @@
--- The declared model's sponsors, replaced on every run from the model in git. Sponsors named by
--- an agent but not listed under `sponsors:` are here too (listed = false): the HR feed usually
--- knows them.
-CREATE TABLE IF NOT EXISTS declared_sponsors (
+-- The declared model, replaced as a whole when its content hash changes
+-- (pipelines/model/tables.py). Column meanings are those of declared-model.md.
+
+CREATE TABLE IF NOT EXISTS model_agents (
+    agent_id                 VARCHAR PRIMARY KEY,
+    kind                     VARCHAR NOT NULL,
+    sponsor                  VARCHAR,
+    delegated_by             VARCHAR,
+    purpose                  VARCHAR,
+    environment              VARCHAR,
+    expires                  TIMESTAMPTZ,     -- as written; agent_tree holds the inherited one
+    inactive_after           INTERVAL,        -- per-agent overrides of the settings
+    unused_credential_after  INTERVAL,
+    max_credential_age       INTERVAL
+);
+
+-- The provider principals that ARE an agent. `principal` is spelled like the observed
+-- identities' `principal` (AWS ARN, GCP email lowered, Entra id lowered, SCIM app:userName).
+CREATE TABLE IF NOT EXISTS model_identities (
+    agent_id    VARCHAR NOT NULL,
+    provider    VARCHAR NOT NULL,
+    principal   VARCHAR NOT NULL,
+    scope_hint  VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS model_allow_aws (
+    agent_id     VARCHAR NOT NULL,
+    entry_index  INTEGER NOT NULL,
+    actions      VARCHAR[] NOT NULL,
+    resources    VARCHAR[] NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS model_allow_grants (
+    agent_id     VARCHAR NOT NULL,
+    entry_index  INTEGER NOT NULL,
+    grant_kind   VARCHAR NOT NULL,   -- gcp_binding | entra_app_role | entra_directory_role | scim_group
+    resource     VARCHAR,            -- GCP `on:` (null: anywhere), Entra resource app, SCIM app
+    role         VARCHAR NOT NULL
+);
+
+-- Sponsors listed under `sponsors:`, and those only named by an agent (listed = false): the HR
+-- feed usually knows them.
+CREATE TABLE IF NOT EXISTS model_sponsors (
     sponsor_id     VARCHAR PRIMARY KEY,
     listed         BOOLEAN NOT NULL,
+    email          VARCHAR,
     status         VARCHAR,            -- the model's fallback status; NULL when not listed
     terminated_at  TIMESTAMPTZ,
     manager        VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS model_exceptions (
+    exception_index  INTEGER PRIMARY KEY,
+    rule             VARCHAR NOT NULL,
+    agent_id         VARCHAR,
+    principal        VARCHAR,
+    scope            VARCHAR,           -- `match` globs; null matches anything
+    object           VARCHAR,
+    action           VARCHAR,
+    resource         VARCHAR,
+    reason           VARCHAR NOT NULL,
+    approved_by      VARCHAR NOT NULL,
+    expires          TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS model_settings (
+    model_hash               VARCHAR NOT NULL,
+    inactive_after           INTERVAL NOT NULL,
+    unused_credential_after  INTERVAL NOT NULL,
+    max_credential_age       INTERVAL NOT NULL,
+    max_delegation_depth     INTEGER NOT NULL,
+    undeclared_grace         INTERVAL NOT NULL,
+    ignore                   VARCHAR[] NOT NULL,
+    revocation_mode          VARCHAR NOT NULL,
+    max_actions_per_run      INTEGER NOT NULL,
+    sla_sponsor_inactive     INTERVAL NOT NULL,
+    sla_expired              INTERVAL NOT NULL,
+    sla_default              INTERVAL NOT NULL
+);
+
+-- Derived from the model when it loads: each agent's chain and its allowances ready for
+-- matching (see sql/views/100_agent_tree.sql).
+CREATE TABLE IF NOT EXISTS agent_tree (
+    agent_id       VARCHAR PRIMARY KEY,
+    root_agent     VARCHAR NOT NULL,
+    root_sponsor   VARCHAR NOT NULL,
+    parent         VARCHAR,
+    depth          INTEGER NOT NULL,     -- sponsor -> root agent = 1
+    chain          VARCHAR[] NOT NULL,   -- [sponsor, root agent, ..., agent]
+    ancestors      VARCHAR[] NOT NULL,   -- [root agent, ..., parent]
+    expires        TIMESTAMPTZ,          -- its own, else inherited from the nearest ancestor
+    aws_entries    STRUCT(entry_index INTEGER, actions VARCHAR[], resources VARCHAR[],
+                          action_globs VARCHAR[], resource_globs VARCHAR[])[]
 );

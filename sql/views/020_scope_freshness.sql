@@ -11,5 +11,5 @@ WITH last_attempt AS (
 )
 SELECT a.provider, a.scope_id, a.entity, a.last_attempt_seq, c.observed_seq, c.observed_at,
        c.observed_seq IS NULL OR c.observed_seq < a.last_attempt_seq AS stale,
-       CASE WHEN c.observed_seq < a.last_attempt_seq THEN now() - c.observed_at END AS stale_observation
+       CASE WHEN c.observed_seq < a.last_attempt_seq THEN clock_now() - c.observed_at END AS stale_observation
 FROM last_attempt a LEFT JOIN last_complete c USING (provider, scope_id, entity);

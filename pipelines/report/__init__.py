@@ -1,0 +1,1 @@
+"""Everything a run hands on: the finding records in every format, and the auditor report."""

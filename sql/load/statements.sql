@@ -1,0 +1,32 @@
+-- New statements of a staged scope (`_staged_statements`), with their matching columns.
+-- A NotAction statement stands for every catalogue action its NotAction does not cover.
+INSERT INTO statements BY NAME
+WITH new AS (
+    SELECT DISTINCT n.* FROM _staged_statements n
+    WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE s.statement_id = n.statement_id)
+), not_action_globs AS (
+    SELECT statement_id, list_transform(not_actions, lambda x: iam_glob(lower(x))) AS globs
+    FROM new WHERE not_actions IS NOT NULL
+), remaining AS (
+    SELECT g.statement_id, list(a.key ORDER BY a.key) AS keys,
+           count(*) FILTER (WHERE a.key LIKE 'iam:%') = (SELECT count(*) FROM aws_actions WHERE key LIKE 'iam:%')
+               AS leaves_all_iam
+    FROM not_action_globs g CROSS JOIN aws_actions a
+    WHERE NOT iam_covered(a.key, g.globs)
+    GROUP BY g.statement_id
+), keyed AS (
+    SELECT n.*,
+           CASE WHEN n.not_actions IS NOT NULL THEN coalesce(r.keys, [])
+                ELSE list_transform(coalesce(n.actions, []), lambda x: iam_key(lower(x))) END AS action_keys,
+           CASE WHEN n.not_resources IS NOT NULL THEN [chr(1)]
+                ELSE list_transform(coalesce(n.resources, []), lambda x: iam_key(x)) END AS resource_keys,
+           coalesce(r.leaves_all_iam, false) AS leaves_all_iam
+    FROM new n LEFT JOIN remaining r USING (statement_id)
+)
+SELECT * EXCLUDE (leaves_all_iam),
+       list_transform(action_keys, lambda k: iam_glob(iam_unkey(k))) AS action_globs,
+       CASE WHEN not_resources IS NULL THEN list_transform(resources, lambda x: iam_glob(x)) END AS resource_globs,
+       list_transform(not_resources, lambda x: iam_glob(x)) AS not_resource_globs,
+       effect = 'Allow' AND (list_has_any(action_keys, [chr(1), chr(1) || ':' || chr(1), 'iam:' || chr(1)])
+                             OR leaves_all_iam) AS admin
+FROM keyed;

@@ -1,0 +1,71 @@
+-- Blast radius, per run: what one decision about an agent (or a sponsor) reaches. From the
+-- agent's identities and those of every declared descendant, follow every observed edge (a
+-- trust or PassRole from one identity to another; a trust to an account root reaches from every
+-- identity of that account, counted once as the account) to a fixed point, over the whole
+-- estate in one recursive query. Count the identities reached, their active credentials, their
+-- grants and their admin-equivalent grants; a sponsor reaches the union of its agents' reach.
+INSERT INTO blast_radius
+WITH RECURSIVE node_of AS (
+    SELECT provider, scope_id, identity_id, lower(principal) AS match_key,
+           provider || '/' || scope_id || '/' || identity_id AS node
+    FROM current_identities
+), roots AS (
+    SELECT DISTINCT source_scope AS account FROM current_edges
+    WHERE source_kind = 'account_root' AND effect = 'Allow' AND source_scope IS NOT NULL
+), graph AS (
+    SELECT s.node AS src, t.node AS dst
+    FROM current_edges e
+    JOIN node_of s ON s.match_key = lower(e.source)
+    JOIN node_of t ON t.provider = e.provider AND t.scope_id = e.scope_id AND t.identity_id = e.target_identity_id
+    WHERE e.source_kind = 'principal' AND e.effect = 'Allow'
+    UNION
+    SELECT 'account:' || e.source_scope, t.node
+    FROM current_edges e
+    JOIN node_of t ON t.provider = e.provider AND t.scope_id = e.scope_id AND t.identity_id = e.target_identity_id
+    WHERE e.source_kind = 'account_root' AND e.effect = 'Allow' AND e.source_scope IS NOT NULL
+    UNION
+    SELECT n.node, 'account:' || n.scope_id FROM node_of n JOIN roots r ON r.account = n.scope_id WHERE n.provider = 'aws'
+), seeds AS (
+    -- an agent reaches its own identities and those of every agent below it
+    SELECT t.agent_id AS subject, n.node
+    FROM agent_tree t JOIN r_bindings b USING (agent_id) JOIN node_of n USING (provider, scope_id, identity_id)
+    UNION
+    SELECT anc.agent AS subject, n.node
+    FROM agent_tree t, unnest(t.ancestors) AS anc(agent)
+    JOIN r_bindings b ON b.agent_id = t.agent_id JOIN node_of n USING (provider, scope_id, identity_id)
+), reach(subject, node) AS (
+    SELECT subject, node FROM seeds
+    UNION
+    SELECT r.subject, g.dst FROM reach r JOIN graph g ON g.src = r.node
+), credentials AS (
+    SELECT provider || '/' || scope_id || '/' || identity_id AS node, count(*) AS n
+    FROM current_credentials WHERE status = 'active' GROUP BY ALL
+), grants AS (
+    SELECT provider || '/' || scope_id || '/' || identity_id AS node, count(*) AS n, count(*) FILTER (WHERE admin) AS admin
+    FROM current_grants GROUP BY ALL
+), sponsor_reach AS (
+    SELECT DISTINCT t.root_sponsor AS subject, r.node FROM reach r JOIN agent_tree t ON t.agent_id = r.subject
+    WHERE t.parent IS NULL
+), measured AS (
+    SELECT 'agent' AS subject_kind, subject, node FROM reach
+    UNION ALL
+    SELECT 'sponsor', subject, node FROM sponsor_reach
+), agents AS (
+    SELECT 'agent' AS subject_kind, agent_id AS subject, 1 AS agents FROM agent_tree
+    UNION ALL
+    SELECT 'agent', anc, count(*) FROM agent_tree, unnest(ancestors) AS u(anc) GROUP BY anc
+    UNION ALL
+    SELECT 'sponsor', root_sponsor, count(*) FROM agent_tree GROUP BY root_sponsor
+), counted AS (
+    SELECT m.subject_kind, m.subject,
+           count(*) FILTER (WHERE NOT starts_with(m.node, 'account:')) AS identities,
+           coalesce(sum(c.n), 0) AS credentials, coalesce(sum(g.n), 0) AS grants, coalesce(sum(g.admin), 0) AS admin_grants,
+           count(*) FILTER (WHERE starts_with(m.node, 'account:')) AS accounts
+    FROM measured m LEFT JOIN credentials c USING (node) LEFT JOIN grants g USING (node)
+    GROUP BY ALL
+)
+SELECT (SELECT run_seq FROM run_context), a.subject_kind, a.subject, sum(a.agents),
+       coalesce(any_value(c.identities), 0), coalesce(any_value(c.credentials), 0), coalesce(any_value(c.grants), 0),
+       coalesce(any_value(c.admin_grants), 0), coalesce(any_value(c.accounts), 0)
+FROM agents a LEFT JOIN counted c USING (subject_kind, subject)
+GROUP BY a.subject_kind, a.subject;

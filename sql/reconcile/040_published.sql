@@ -1,0 +1,32 @@
+-- What a run publishes for the read commands and the report (pipelines/publish.py): the
+-- finding records exactly as findings.md defines them, in their documented order.
+CREATE OR REPLACE TEMP VIEW published_findings AS
+SELECT id, rule, title, severity, severity_name, status, agent, sponsor, chain, provider, scope, principal, object,
+       detail,
+       CASE WHEN suppressed_by IS NOT NULL THEN json_merge_patch(evidence, json_object('suppressed_by', suppressed_by))
+            ELSE evidence END AS evidence,
+       trigger_at, first_seen, last_seen, resolved_at, reopened_at, stale_observation, remediation,
+       identity_id
+FROM findings
+ORDER BY severity DESC, rule, principal, id;
+
+-- The identity register: every current identity, what binds it, and its open findings.
+CREATE OR REPLACE TEMP VIEW published_identities AS
+WITH credentials AS (
+    SELECT provider, scope_id, identity_id, count(*) AS active_credentials
+    FROM current_credentials WHERE status = 'active' GROUP BY ALL
+), open_findings AS (
+    SELECT provider, scope AS scope_id, identity_id, count(*) AS open_findings
+    FROM findings WHERE status = 'open' GROUP BY ALL
+)
+SELECT i.provider, i.scope_id AS scope, i.principal, i.identity_id, i.kind, i.name, i.created_at,
+       i.disabled, i.last_authenticated_at, i.is_person, i.ignored, array_to_string(i.agents, ',') AS agents,
+       t.root_sponsor AS sponsor, a.identity_id IS NOT NULL AS admin,
+       coalesce(c.active_credentials, 0) AS active_credentials, coalesce(o.open_findings, 0) AS open_findings,
+       i.stale_observation
+FROM r_identities i
+LEFT JOIN agent_tree t ON t.agent_id = i.agents[1]
+LEFT JOIN r_admin a USING (provider, scope_id, identity_id)
+LEFT JOIN credentials c USING (provider, scope_id, identity_id)
+LEFT JOIN open_findings o USING (provider, scope_id, identity_id)
+ORDER BY i.provider, i.scope_id, i.principal;
