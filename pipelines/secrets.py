@@ -41,8 +41,11 @@ _SECRET_VALUE = re.compile(
 
 
 # An AWS secret access key: 40 characters of base64, mixed case. Hex digests of the same length
-# (git commits, sha1) are not secrets, hence the mixed-case test below.
+# (git commits, sha1) are not secrets, hence the mixed-case test below; nor are CamelCase
+# identifiers of that length (IAM actions such as inspector2:BatchUpdateMemberEc2DeepInspectionStatus),
+# which random base64 almost never resembles.
 _AWS_SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_CAMEL_CASE = re.compile(r"[A-Za-z][a-z0-9]*(?:[A-Z][a-z0-9]+)+")
 
 
 def looks_secret(value: str) -> bool:
@@ -50,7 +53,7 @@ def looks_secret(value: str) -> bool:
     if _SECRET_VALUE.search(value):
         return True
     return any(
-        re.search(r"[a-z]", c) and re.search(r"[A-Z]", c) and re.search(r"[0-9]", c)
+        re.search(r"[a-z]", c) and re.search(r"[A-Z]", c) and re.search(r"[0-9]", c) and not _CAMEL_CASE.fullmatch(c)
         for c in _AWS_SECRET_CANDIDATE.findall(value)
     )
 

@@ -9,6 +9,17 @@ def test_secret_shapes_are_recognised_and_identifiers_are_not():
     assert not looks_secret("AKIAIOSFODNN7EXAMPLE")  # an access key id is an identifier
     assert not looks_secret("da39a3ee5e6b4b0d3255bfef95601890afd80709")  # a hex digest
     assert not looks_secret("arn:aws:iam::111122223333:role/service-role/InvoiceAgentExecutionRole")
+    assert not looks_secret("inspector2:BatchUpdateMemberEc2DeepInspectionStatus")  # a 40-letter IAM action
+
+
+def test_random_secret_keys_are_recognised():
+    import base64
+    import random
+
+    rng = random.Random(7)
+    keys = [base64.b64encode(rng.randbytes(30)).decode() for _ in range(2000)]
+    keys = [k for k in keys if any(c.isdigit() for c in k)]  # the test above: a digit among mixed case
+    assert sum(looks_secret(k) for k in keys) / len(keys) > 0.999
 
 
 def test_redact_replaces_secret_fields_at_any_depth():
