@@ -148,10 +148,10 @@ def model_tables(model: DeclaredModel) -> dict[str, pa.Table]:
 
 
 def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> bool:
-    """Replace the model tables (and the derived `agent_tree`) when the model changed; returns
+    """Replace the model tables (and the derived `agent_tree`, `agent_escalation`) when the model changed; returns
     whether it did. One transaction: the rules never see half a model."""
     new_hash = tables["model_settings"]["model_hash"][0].as_py()
-    if con.execute("SELECT any_value(model_hash) FROM model_settings").fetchone()[0] == new_hash:
+    if con.execute("SELECT any_value(model_hash) FROM model_settings").fetchall()[0][0] == new_hash:
         return False
     con.execute("BEGIN TRANSACTION")
     try:
@@ -160,8 +160,9 @@ def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table
             con.register("_model_rows", table)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _model_rows")
             con.unregister("_model_rows")
-        con.execute("DELETE FROM agent_tree")
-        con.execute("INSERT INTO agent_tree BY NAME SELECT * FROM agent_tree_of_model")
+        for derived in ("agent_tree", "agent_escalation"):
+            con.execute(f"DELETE FROM {derived}")
+            con.execute(f"INSERT INTO {derived} BY NAME SELECT * FROM {derived}_of_model")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

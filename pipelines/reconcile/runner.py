@@ -9,6 +9,8 @@ clock-driven rules and the bookkeeping, not the whole catalogue.
 
 import hashlib
 import json
+import time
+from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +32,7 @@ class Reconciled:
     run_seq: int
     evaluated: list[str]
     carried: list[str]
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
     events: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> event -> count
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> status -> count
 
@@ -46,7 +49,18 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_seq: int, now: datetime, ignor
     return result
 
 
+_timings: dict[str, float] = {}
+
+
+@contextmanager
+def _timed(step: str):
+    start = time.perf_counter()
+    yield
+    _timings[step] = round(time.perf_counter() - start, 3)
+
+
 def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Reconciled:
+    _timings.clear()
     con.execute("DELETE FROM run_context")
     con.execute("INSERT INTO run_context VALUES (?, ?, ?)", [run_seq, now, list(ignore)])
     catalogue = rules()
@@ -55,11 +69,13 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
     stored = dict(con.execute("SELECT rule, fingerprint FROM rule_evaluations").fetchall())
     evaluate = [r for r in catalogue if r.clock or stored.get(r.id) != fingerprints[r.id]]
     for prep in needed(evaluate):
-        con.execute(prep.sql)
+        with _timed(prep.path.stem):
+            con.execute(prep.sql)
     for phase in sorted({r.phase for r in catalogue}):
         _phase(con, [r for r in catalogue if r.phase == phase], {r.id for r in evaluate})
     if stored.get(BLAST_RADIUS) != fingerprints[BLAST_RADIUS]:
-        con.execute((SQL_DIR / "reconcile" / "030_blast_radius.sql").read_text())
+        with _timed(BLAST_RADIUS):
+            con.execute((SQL_DIR / "reconcile" / "030_blast_radius.sql").read_text())
     else:
         con.execute(
             "INSERT INTO blast_radius SELECT ? AS run_seq, * EXCLUDE (run_seq) FROM blast_radius "
@@ -75,7 +91,8 @@ def _phase(con, phase_rules: list[Rule], evaluate: set[str]) -> None:
     con.execute(_CANDIDATES)
     for r in phase_rules:
         if r.id in evaluate:
-            con.execute(f"INSERT INTO _candidates BY NAME SELECT '{r.id}' AS rule, * FROM ({r.sql})")
+            with _timed(r.id):
+                con.execute(f"INSERT INTO _candidates BY NAME SELECT '{r.id}' AS rule, * FROM ({r.sql})")
         else:  # carried over: the open findings, as candidates again (exceptions may have expired)
             con.execute(
                 "INSERT INTO _candidates SELECT rule, provider, scope, identity_id, principal, object, agent, detail, "
@@ -86,7 +103,8 @@ def _phase(con, phase_rules: list[Rule], evaluate: set[str]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _phase_rules AS SELECT unnest(?::VARCHAR[]) AS rule", [[r.id for r in phase_rules]])
     _staleness(con, phase_rules)
     for step in ("010_finalize.sql", "020_merge.sql"):
-        con.execute((SQL_DIR / "reconcile" / step).read_text())
+        with _timed(f"phase {phase_rules[0].phase}: {step}"):
+            con.execute((SQL_DIR / "reconcile" / step).read_text())
 
 
 def _staleness(con, phase_rules: list[Rule]) -> None:
@@ -154,7 +172,7 @@ def _fingerprints(con, catalogue: tuple[Rule, ...]) -> dict[str, str]:
 
 
 def _summary(con, run_seq: int, evaluated: list[str], carried: list[str]) -> Reconciled:
-    out = Reconciled(run_seq, evaluated, carried)
+    out = Reconciled(run_seq, evaluated, carried, dict(_timings))
     for rule, event, n in con.execute(
         "SELECT f.rule, e.event, count(*) FROM finding_events e JOIN findings f USING (id) WHERE e.run_seq = ? "
         "GROUP BY ALL ORDER BY ALL",

@@ -3,7 +3,7 @@
 --
 -- Every current identity with what the rules ask of it: whether it is a person's account,
 -- whether it is ignored (provider-managed, idrift's own roles, `settings.ignore`), which agents
--- bind it, its thresholds (the strictest of its agents' overrides, else the settings) and when
+-- bind it (and the agents those delegate from), its thresholds (the strictest of its agents' overrides, else the settings) and when
 -- idrift first saw it. `r_bindings` (next file) holds the (agent, identity) pairs.
 CREATE OR REPLACE TEMP TABLE r_bindings AS
 WITH keys AS (
@@ -22,6 +22,7 @@ WITH persons AS (
     UNION SELECT lower(email) FROM current_people WHERE email IS NOT NULL
 ), bound AS (
     SELECT b.provider, b.scope_id, b.identity_id, list(b.agent_id ORDER BY b.agent_id) AS agents,
+           list(a.delegated_by) FILTER (WHERE a.delegated_by IS NOT NULL) AS parents,
            min(coalesce(a.inactive_after, st.inactive_after)) AS inactive_after,
            min(coalesce(a.unused_credential_after, st.unused_credential_after)) AS unused_credential_after,
            min(coalesce(a.max_credential_age, st.max_credential_age)) AS max_credential_age
@@ -41,7 +42,7 @@ SELECT i.*, f.first_seen,
        coalesce(i.provider_managed, false)
            OR any_true(list_transform(g.globs, lambda p: i.principal GLOB p OR i.identity_id GLOB p
                                                               OR coalesce(i.email GLOB p, false))) AS ignored,
-       b.agents,
+       b.agents, b.parents,
        coalesce(b.inactive_after, st.inactive_after) AS inactive_after,
        coalesce(b.unused_credential_after, st.unused_credential_after) AS unused_credential_after,
        coalesce(b.max_credential_age, st.max_credential_age) AS max_credential_age

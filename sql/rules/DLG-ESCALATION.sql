@@ -14,7 +14,7 @@
 -- with the parent agent as the object; the evidence separates the declared excess from the
 -- observed one (effective grants outside the parent's allowances).
 WITH subs AS (
-    SELECT t.agent_id, t.parent, p.aws_entries AS parent_entries FROM agent_tree t JOIN agent_tree p ON p.agent_id = t.parent
+    SELECT t.agent_id, t.parent, p.aws_globs AS parent_globs FROM agent_tree t JOIN agent_tree p ON p.agent_id = t.parent
 ), observed AS (
     -- a pair outside the sub-agent's own allowances and outside its parent's ...
     SELECT u.provider, u.scope_id, u.identity_id, s.agent_id, u.action, u.resource
@@ -22,7 +22,7 @@ WITH subs AS (
     JOIN r_bindings b USING (provider, scope_id, identity_id)
     JOIN subs s ON s.agent_id = b.agent_id
     WHERE u.basis = 'own' AND u.denied_by IS NULL
-      AND NOT entries_cover(coalesce(s.parent_entries, []), u.action_key, u.resource_key)
+      AND NOT entries_cover(coalesce(s.parent_globs, []), u.action_key, u.resource_key)
     UNION
     -- ... or any pair outside the parent's, when the sub-agent's own allowances are wider
     SELECT u.provider, u.scope_id, u.identity_id, b.agent_id, u.action, u.resource
@@ -33,7 +33,7 @@ WITH subs AS (
     SELECT provider, scope_id, identity_id, agent_id, list(DISTINCT {action: action, resource: resource}) AS pairs
     FROM observed GROUP BY ALL
 ), subjects AS (
-    SELECT agent_id FROM r_declared_escalation
+    SELECT agent_id FROM agent_escalation
     UNION SELECT agent_id FROM observed_by_identity
 ), targets AS (
     -- every identity of the sub-agent, or the agent itself when it has none observed
@@ -59,7 +59,7 @@ SELECT t.provider, t.scope_id, t.identity_id, t.principal, p.parent AS object, t
        NULL::TIMESTAMPTZ AS trigger_at, o.pairs
 FROM targets t
 JOIN subs p USING (agent_id)
-LEFT JOIN r_declared_escalation d USING (agent_id)
+LEFT JOIN agent_escalation d USING (agent_id)
 LEFT JOIN observed_by_identity o ON o.agent_id = t.agent_id AND o.provider = t.provider AND o.scope_id = t.scope_id
                                 AND o.identity_id = t.identity_id
 WHERE o.pairs IS NOT NULL OR d.agent_id IS NOT NULL

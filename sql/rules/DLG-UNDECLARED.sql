@@ -31,9 +31,8 @@ WITH edges AS (
     JOIN sources s USING (source_key)
     JOIN r_identities t ON t.provider = e.provider AND t.scope_id = e.scope_id AND t.identity_id = e.target_identity_id
     WHERE NOT s.is_person AND NOT s.ignored AND NOT t.ignored
-      AND NOT coalesce(list_has_any(s.agents, t.agents), false)
-      AND NOT EXISTS (SELECT 1 FROM model_agents a
-                      WHERE list_contains(t.agents, a.agent_id) AND list_contains(s.agents, a.delegated_by))
+      AND NOT coalesce(list_has_any(s.agents, t.agents), false)     -- the same agent
+      AND NOT coalesce(list_has_any(s.agents, t.parents), false)    -- a declared delegation
     GROUP BY ALL
 )
 SELECT provider, scope_id, identity_id, principal, source AS object, target_agents[1] AS agent_id,

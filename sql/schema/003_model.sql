@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS model_settings (
 );
 
 -- Derived from the model when it loads: each agent's chain and its allowances ready for
--- matching (see sql/views/100_agent_tree.sql).
+-- matching (sql/views/100_agent_tree.sql).
 CREATE TABLE IF NOT EXISTS agent_tree (
     agent_id       VARCHAR PRIMARY KEY,
     root_agent     VARCHAR NOT NULL,
@@ -89,6 +89,17 @@ CREATE TABLE IF NOT EXISTS agent_tree (
     chain          VARCHAR[] NOT NULL,   -- [sponsor, root agent, ..., agent]
     ancestors      VARCHAR[] NOT NULL,   -- [root agent, ..., parent]
     expires        TIMESTAMPTZ,          -- its own, else inherited from the nearest ancestor
-    aws_entries    STRUCT(entry_index INTEGER, actions VARCHAR[], resources VARCHAR[],
-                          action_globs VARCHAR[], resource_globs VARCHAR[])[]
+    aws_globs      STRUCT(action_globs VARCHAR[], resource_globs VARCHAR[])[]  -- its allowances, for matching
+);
+
+-- Sub-agents whose declared model is wider than their parent's (declared-model.md,
+-- "Delegation chain"), computed when the model loads (sql/views/100_agent_tree.sql).
+CREATE TABLE IF NOT EXISTS agent_escalation (
+    agent_id       VARCHAR NOT NULL,
+    parent         VARCHAR NOT NULL,
+    aws_excess     STRUCT(action VARCHAR, resource VARCHAR)[],
+    other_excess   STRUCT(grant_kind VARCHAR, resource VARCHAR, role VARCHAR)[],
+    later_expiry   BOOLEAN,
+    own_expires    TIMESTAMPTZ,
+    parent_expires TIMESTAMPTZ
 );

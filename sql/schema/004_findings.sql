@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS run_context (
 -- The current state of every finding ever raised: one row per stable id (findings.md, "The
 -- finding record"). A resolved finding that comes back is the same row, reopened.
 CREATE TABLE IF NOT EXISTS findings (
-    id                 VARCHAR PRIMARY KEY,
+    id                 VARCHAR NOT NULL,   -- unique: the merge keeps it so (an index would make list updates slow)
     rule               VARCHAR NOT NULL,
     title              VARCHAR NOT NULL,
     severity           INTEGER NOT NULL,
