@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.model.tables import SCHEMAS as MODEL_SCHEMAS, load_model_tables  # noqa: E402
 from pipelines.reconcile.runner import reconcile  # noqa: E402
 from pipelines.staging import StagingStore, new_run_id  # noqa: E402
-from pipelines.warehouse import begin_run, connect, end_run, load_people, load_scope  # noqa: E402
+from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people, load_scope  # noqa: E402
 
 
 def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
@@ -43,8 +43,9 @@ def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
                             for name, schema in MODEL_SCHEMAS.items()})
     t1 = time.perf_counter()
     result = reconcile(con, run_seq, datetime.now(timezone.utc))
-    t2 = time.perf_counter()
     end_run(con, run_seq, datetime.now(timezone.utc))
+    checkpoint(con)
+    t2 = time.perf_counter()
     return {"load_s": round(t1 - t0, 2), "reconcile_s": round(t2 - t1, 2), "evaluated": len(result.evaluated),
             "open": sum(c.get("open", 0) for c in result.counts.values()), "timings": result.timings,
             "by_rule": {r: c.get("open", 0) for r, c in result.counts.items()}}

@@ -22,7 +22,7 @@ from pipelines.publish import latest, publish
 from pipelines.reconcile.runner import Reconciled, reconcile
 from pipelines.report.records import iso_instant
 from pipelines.report.writer import write_report
-from pipelines.warehouse import begin_run, connect, end_run, load_people
+from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people
 from pipelines.warehouse.load import record_sync
 
 
@@ -68,6 +68,7 @@ def run_once(config: Config, model: DeclaredModel, only: set[str] | None = None,
         reconciled = reconcile(con, run_seq, datetime.now(timezone.utc), config.own_principals)
         ended = datetime.now(timezone.utc)
         end_run(con, run_seq, ended)
+        checkpoint(con)
         snapshot = publish(con, config.warehouse, _run_record(config, model, run_id, run_seq, started, ended, reconciled))
     finally:
         con.close()

@@ -148,7 +148,7 @@ def model_tables(model: DeclaredModel) -> dict[str, pa.Table]:
 
 
 def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> bool:
-    """Replace the model tables (and the derived `agent_tree`, `agent_escalation`) when the model changed; returns
+    """Replace the model tables (and those derived from them) when the model changed; returns
     whether it did. One transaction: the rules never see half a model."""
     new_hash = tables["model_settings"]["model_hash"][0].as_py()
     if con.execute("SELECT any_value(model_hash) FROM model_settings").fetchall()[0][0] == new_hash:
@@ -160,7 +160,7 @@ def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table
             con.register("_model_rows", table)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _model_rows")
             con.unregister("_model_rows")
-        for derived in ("agent_tree", "agent_escalation"):
+        for derived in ("agent_tree", "agent_ancestors", "allow_sets", "agent_escalation"):
             con.execute(f"DELETE FROM {derived}")
             con.execute(f"INSERT INTO {derived} BY NAME SELECT * FROM {derived}_of_model")
         con.execute("COMMIT")

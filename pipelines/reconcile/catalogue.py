@@ -88,8 +88,8 @@ def needed(selected: list[Rule]) -> list[Prepared]:
     """The prepared relations the selected rules use, with what those use, in file order."""
     by_table = {t: p for p in prepared() for t in p.creates}
     wanted = {t for r in selected for t in by_table if re.search(rf"\b{t}\b", r.sql)}
-    # r_rules is the runner's own; r_admin and r_identities serve every phase (severity, staleness)
-    wanted |= {"r_admin", "r_identities"}
+    # r_rules is the runner's own; these serve every phase (severity) and the blast radius
+    wanted |= {"r_identity_grants", "r_identities"}
     while True:
         more = {n for t in wanted for n in by_table[t].needs} - wanted
         if not more:

@@ -81,35 +81,45 @@ def merge(
     partition_key = "/".join(partition.values())
     versioned = f"hash({', '.join(h.versioned)})"
     activity = f"hash({', '.join(h.activity)})" if h.activity else "0"
-    digest = con.execute(
-        f"SELECT count(*), coalesce(sum({versioned}::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0) "
-        f"FROM ({observed_sql})"
-    ).fetchone()
+    digest_of = f"count(*), coalesce(sum({versioned}::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0)"
     prior = con.execute(
         "SELECT rows, versioned, activity FROM observation_digests WHERE history_table = ? AND partition_key = ?",
         [h.table, partition_key],
-    ).fetchone()
-    if prior == digest:
-        return 0, 0
+    ).fetchall()
     where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
     partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
     params = {**partition, "run_seq": run_seq}
-    if prior is None:  # the partition's first observation: nothing to close or compare with
+    if not prior:  # the partition's first observation: nothing to close or compare with
         opened = con.execute(
             f"INSERT INTO {h.table} BY NAME SELECT {partition_cols}, {', '.join(h.observed)}, {versioned} AS row_hash, "
             f"$run_seq AS valid_from, NULL AS valid_to FROM ({observed_sql})",
             params,
-        ).fetchone()[0]
+        ).fetchall()[0][0]
+        # its digest from what was written (row_hash is the versioned hash, taken as it was staged)
+        digest = con.execute(
+            f"SELECT count(*), coalesce(sum(row_hash::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0) "
+            f"FROM {h.table} h WHERE {where_partition} AND h.valid_to IS NULL",
+            partition,
+        ).fetchall()[0]
         closed = 0
-    elif prior[:2] == digest[:2]:  # only activity moved
+        _store_digest(con, h, partition_key, digest)
+        return opened, closed
+    digest = con.execute(f"SELECT {digest_of} FROM ({observed_sql})").fetchall()[0]
+    if prior[0] == digest:
+        return 0, 0
+    if prior[0][:2] == digest[:2]:  # only activity moved
         _refresh_activity(con, h, partition, observed_sql, versioned)
         opened = closed = 0
     else:
         opened, closed = _merge_changes(con, h, partition, observed_sql, versioned, params)
+    _store_digest(con, h, partition_key, digest)
+    return opened, closed
+
+
+def _store_digest(con, h: History, partition_key: str, digest) -> None:
     con.execute(
         "INSERT OR REPLACE INTO observation_digests VALUES (?, ?, ?, ?, ?)", [h.table, partition_key, *digest]
     )
-    return opened, closed
 
 
 def _same_version(h: History) -> str:

@@ -1,5 +1,8 @@
 -- New statements of a staged scope (`_staged_statements`), with their matching columns.
--- A NotAction statement stands for every catalogue action its NotAction does not cover.
+-- A NotAction statement stands for every catalogue action its NotAction does not cover: a
+-- service left whole as `service:*` (the same set, so containment judges it exactly as its
+-- actions one by one, unless allowances cover the service only in parts), the rest action by
+-- action.
 INSERT INTO statements BY NAME
 WITH new AS (
     SELECT DISTINCT n.* FROM _staged_statements n
@@ -7,13 +10,20 @@ WITH new AS (
 ), not_action_globs AS (
     SELECT statement_id, list_transform(not_actions, lambda x: iam_glob(lower(x))) AS globs
     FROM new WHERE not_actions IS NOT NULL
-), remaining AS (
-    SELECT g.statement_id, list(a.key ORDER BY a.key) AS keys,
-           count(*) FILTER (WHERE a.key LIKE 'iam:%') = (SELECT count(*) FROM aws_actions WHERE key LIKE 'iam:%')
-               AS leaves_all_iam
+), services AS (
+    SELECT split_part(key, ':', 1) AS service, count(*) AS actions FROM aws_actions GROUP BY ALL
+), left_over AS (
+    SELECT g.statement_id, split_part(a.key, ':', 1) AS service, list(a.key ORDER BY a.key) AS keys
     FROM not_action_globs g CROSS JOIN aws_actions a
     WHERE NOT iam_covered(a.key, g.globs)
-    GROUP BY g.statement_id
+    GROUP BY ALL
+), remaining AS (
+    SELECT l.statement_id,
+           flatten(list(CASE WHEN len(l.keys) = s.actions THEN [l.service || ':' || chr(1)] ELSE l.keys END
+                        ORDER BY l.service)) AS keys,
+           bool_or(l.service = 'iam' AND len(l.keys) = s.actions) AS leaves_all_iam
+    FROM left_over l JOIN services s USING (service)
+    GROUP BY l.statement_id
 ), keyed AS (
     SELECT n.*,
            CASE WHEN n.not_actions IS NOT NULL THEN coalesce(r.keys, [])

@@ -11,11 +11,11 @@ WITH kept AS (
     WHERE NOT EXISTS (SELECT 1 FROM _frozen z WHERE z.rule = c.rule AND z.provider = c.provider AND z.scope_id = c.scope_id)
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY c.agent_id NULLS LAST) = 1
 ), enriched AS (
-    SELECT k.*, r.title, least(5, r.severity + CASE WHEN a.identity_id IS NOT NULL THEN 1 ELSE 0 END) AS severity,
+    SELECT k.*, r.title, least(5, r.severity + CASE WHEN a.admin_grants > 0 THEN 1 ELSE 0 END) AS severity,
            t.root_sponsor AS sponsor, t.chain, s.stale_observation
     FROM kept k
     JOIN r_rules r USING (rule)
-    LEFT JOIN r_admin a USING (provider, scope_id, identity_id)
+    LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
     LEFT JOIN agent_tree t USING (agent_id)
     LEFT JOIN _stale s USING (rule, provider, scope_id)
 ), active_exceptions AS (

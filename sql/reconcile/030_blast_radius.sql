@@ -6,12 +6,13 @@
 -- grants and their admin-equivalent grants; a sponsor reaches the union of its agents' reach.
 INSERT INTO blast_radius
 WITH RECURSIVE node_of AS (
-    SELECT provider, scope_id, identity_id, lower(principal) AS match_key,
-           provider || '/' || scope_id || '/' || identity_id AS node
+    -- nodes are numbers: identities from 1, account roots below 0
+    SELECT provider, scope_id, identity_id, lower(principal) AS match_key, row_number() OVER () AS node
     FROM current_identities
 ), roots AS (
-    SELECT DISTINCT source_scope AS account FROM current_edges
-    WHERE source_kind = 'account_root' AND effect = 'Allow' AND source_scope IS NOT NULL
+    SELECT account, -row_number() OVER () AS node FROM (
+        SELECT DISTINCT source_scope AS account FROM current_edges
+        WHERE source_kind = 'account_root' AND effect = 'Allow' AND source_scope IS NOT NULL)
 ), graph AS (
     SELECT s.node AS src, t.node AS dst
     FROM current_edges e
@@ -19,30 +20,30 @@ WITH RECURSIVE node_of AS (
     JOIN node_of t ON t.provider = e.provider AND t.scope_id = e.scope_id AND t.identity_id = e.target_identity_id
     WHERE e.source_kind = 'principal' AND e.effect = 'Allow'
     UNION
-    SELECT 'account:' || e.source_scope, t.node
+    SELECT r.node, t.node
     FROM current_edges e
+    JOIN roots r ON r.account = e.source_scope
     JOIN node_of t ON t.provider = e.provider AND t.scope_id = e.scope_id AND t.identity_id = e.target_identity_id
-    WHERE e.source_kind = 'account_root' AND e.effect = 'Allow' AND e.source_scope IS NOT NULL
+    WHERE e.source_kind = 'account_root' AND e.effect = 'Allow'
     UNION
-    SELECT n.node, 'account:' || n.scope_id FROM node_of n JOIN roots r ON r.account = n.scope_id WHERE n.provider = 'aws'
+    SELECT n.node, r.node FROM node_of n JOIN roots r ON r.account = n.scope_id WHERE n.provider = 'aws'
 ), seeds AS (
-    -- an agent reaches its own identities and those of every agent below it
-    SELECT t.agent_id AS subject, n.node
-    FROM agent_tree t JOIN r_bindings b USING (agent_id) JOIN node_of n USING (provider, scope_id, identity_id)
-    UNION
-    SELECT anc.agent AS subject, n.node
-    FROM agent_tree t, unnest(t.ancestors) AS anc(agent)
-    JOIN r_bindings b ON b.agent_id = t.agent_id JOIN node_of n USING (provider, scope_id, identity_id)
+    -- an agent reaches its own identities, and so does every agent above it
+    SELECT b.agent_id AS subject, n.node FROM r_bindings b JOIN node_of n USING (provider, scope_id, identity_id)
+    UNION ALL
+    SELECT x.ancestor, n.node
+    FROM r_bindings b JOIN agent_ancestors x USING (agent_id) JOIN node_of n USING (provider, scope_id, identity_id)
 ), reach(subject, node) AS (
     SELECT subject, node FROM seeds
     UNION
     SELECT r.subject, g.dst FROM reach r JOIN graph g ON g.src = r.node
-), credentials AS (
-    SELECT provider || '/' || scope_id || '/' || identity_id AS node, count(*) AS n
-    FROM current_credentials WHERE status = 'active' GROUP BY ALL
-), grants AS (
-    SELECT provider || '/' || scope_id || '/' || identity_id AS node, count(*) AS n, count(*) FILTER (WHERE admin) AS admin
-    FROM current_grants GROUP BY ALL
+), held AS (
+    SELECT n.node, coalesce(c.credentials, 0) AS credentials, coalesce(a.grants, 0) AS grants,
+           coalesce(a.admin_grants, 0) AS admin_grants
+    FROM node_of n
+    LEFT JOIN (SELECT provider, scope_id, identity_id, count(*) AS credentials FROM current_credentials
+               WHERE status = 'active' GROUP BY ALL) c USING (provider, scope_id, identity_id)
+    LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
 ), sponsor_reach AS (
     SELECT DISTINCT t.root_sponsor AS subject, r.node FROM reach r JOIN agent_tree t ON t.agent_id = r.subject
     WHERE t.parent IS NULL
@@ -53,15 +54,16 @@ WITH RECURSIVE node_of AS (
 ), agents AS (
     SELECT 'agent' AS subject_kind, agent_id AS subject, 1 AS agents FROM agent_tree
     UNION ALL
-    SELECT 'agent', anc, count(*) FROM agent_tree, unnest(ancestors) AS u(anc) GROUP BY anc
+    SELECT 'agent', ancestor, count(*) FROM agent_ancestors GROUP BY ancestor
     UNION ALL
     SELECT 'sponsor', root_sponsor, count(*) FROM agent_tree GROUP BY root_sponsor
 ), counted AS (
     SELECT m.subject_kind, m.subject,
-           count(*) FILTER (WHERE NOT starts_with(m.node, 'account:')) AS identities,
-           coalesce(sum(c.n), 0) AS credentials, coalesce(sum(g.n), 0) AS grants, coalesce(sum(g.admin), 0) AS admin_grants,
-           count(*) FILTER (WHERE starts_with(m.node, 'account:')) AS accounts
-    FROM measured m LEFT JOIN credentials c USING (node) LEFT JOIN grants g USING (node)
+           count(*) FILTER (WHERE m.node > 0) AS identities,
+           coalesce(sum(h.credentials), 0) AS credentials, coalesce(sum(h.grants), 0) AS grants,
+           coalesce(sum(h.admin_grants), 0) AS admin_grants,
+           count(*) FILTER (WHERE m.node < 0) AS accounts
+    FROM measured m LEFT JOIN held h USING (node)
     GROUP BY ALL
 )
 SELECT (SELECT run_seq FROM run_context), a.subject_kind, a.subject, sum(a.agents),

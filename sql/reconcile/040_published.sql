@@ -21,12 +21,12 @@ WITH credentials AS (
 )
 SELECT i.provider, i.scope_id AS scope, i.principal, i.identity_id, i.kind, i.name, i.created_at,
        i.disabled, i.last_authenticated_at, i.is_person, i.ignored, array_to_string(i.agents, ',') AS agents,
-       t.root_sponsor AS sponsor, a.identity_id IS NOT NULL AS admin,
+       t.root_sponsor AS sponsor, coalesce(a.admin_grants, 0) > 0 AS admin,
        coalesce(c.active_credentials, 0) AS active_credentials, coalesce(o.open_findings, 0) AS open_findings,
        i.stale_observation
 FROM r_identities i
 LEFT JOIN agent_tree t ON t.agent_id = i.agents[1]
-LEFT JOIN r_admin a USING (provider, scope_id, identity_id)
+LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
 LEFT JOIN credentials c USING (provider, scope_id, identity_id)
 LEFT JOIN open_findings o USING (provider, scope_id, identity_id)
 ORDER BY i.provider, i.scope_id, i.principal;

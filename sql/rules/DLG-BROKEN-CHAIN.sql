@@ -22,18 +22,17 @@ WITH declared AS (
            CASE WHEN t.expires <= clock_now() THEN 'expired'
                 WHEN d.identities > 0 AND d.gone = d.identities THEN 'disabled or missing' END AS why
     FROM agent_tree t LEFT JOIN declared d USING (agent_id)
-), active AS (
-    SELECT * FROM agent_tree WHERE expires IS NULL OR expires > clock_now()
 ), inactive_ancestors AS (
-    SELECT t.agent_id, list({agent: x.agent_id, why: x.why} ORDER BY p.pos) AS ancestors,
-           min(x.expires) FILTER (WHERE x.why = 'expired') AS expired_at
-    FROM active t, unnest(range(1, len(t.ancestors) + 1)) AS p(pos)
-    JOIN inactive x ON x.agent_id = t.ancestors[p.pos] AND x.why IS NOT NULL
-    GROUP BY t.agent_id
+    SELECT x.agent_id, list({agent: i.agent_id, why: i.why} ORDER BY x.distance DESC) AS ancestors,
+           min(i.expires) FILTER (WHERE i.why = 'expired') AS expired_at
+    FROM inactive i JOIN agent_ancestors x ON x.ancestor = i.agent_id
+    WHERE i.why IS NOT NULL
+    GROUP BY x.agent_id
 ), broken AS (
     SELECT t.agent_id, a.ancestors AS inactive_ancestors, a.expired_at, t.depth, st.max_delegation_depth AS max_depth
-    FROM active t CROSS JOIN model_settings st LEFT JOIN inactive_ancestors a USING (agent_id)
-    WHERE a.agent_id IS NOT NULL OR t.depth > st.max_delegation_depth
+    FROM agent_tree t CROSS JOIN model_settings st LEFT JOIN inactive_ancestors a USING (agent_id)
+    WHERE (t.expires IS NULL OR t.expires > clock_now())
+      AND (a.agent_id IS NOT NULL OR t.depth > st.max_delegation_depth)
 )
 SELECT i.provider, i.scope_id, i.identity_id, i.principal, NULL AS object, k.agent_id,
        CASE WHEN k.inactive_ancestors IS NOT NULL

@@ -13,22 +13,23 @@
 -- identity of the sub-agent (or on the agent itself, provider `model`, when it declares none),
 -- with the parent agent as the object; the evidence separates the declared excess from the
 -- observed one (effective grants outside the parent's allowances).
-WITH subs AS (
-    SELECT t.agent_id, t.parent, p.aws_globs AS parent_globs FROM agent_tree t JOIN agent_tree p ON p.agent_id = t.parent
-), observed AS (
+WITH observed AS (
     -- a pair outside the sub-agent's own allowances and outside its parent's ...
-    SELECT u.provider, u.scope_id, u.identity_id, s.agent_id, u.action, u.resource
+    SELECT u.provider, u.scope_id, u.identity_id, t.agent_id, u.action, u.resource
     FROM r_uncovered_pairs u
     JOIN r_bindings b USING (provider, scope_id, identity_id)
-    JOIN subs s ON s.agent_id = b.agent_id
+    JOIN agent_tree t ON t.agent_id = b.agent_id AND t.parent IS NOT NULL
+    JOIN agent_tree p ON p.agent_id = t.parent
+    LEFT JOIN allow_sets ps ON ps.set_id = p.allow_set
     WHERE u.basis = 'own' AND u.denied_by IS NULL
-      AND NOT entries_cover(coalesce(s.parent_globs, []), u.action_key, u.resource_key)
+      AND NOT entries_cover(coalesce(ps.entries, []), u.action_key, u.resource_key)
     UNION
     -- ... or any pair outside the parent's, when the sub-agent's own allowances are wider
     SELECT u.provider, u.scope_id, u.identity_id, b.agent_id, u.action, u.resource
     FROM r_uncovered_pairs u
     JOIN r_bindings b USING (provider, scope_id, identity_id)
-    WHERE u.basis = 'parent' AND u.denied_by IS NULL AND u.against = (SELECT parent FROM subs WHERE agent_id = b.agent_id)
+    JOIN agent_tree t ON t.agent_id = b.agent_id AND t.parent = u.against
+    WHERE u.basis = 'parent' AND u.denied_by IS NULL
 ), observed_by_identity AS (
     SELECT provider, scope_id, identity_id, agent_id, list(DISTINCT {action: action, resource: resource}) AS pairs
     FROM observed GROUP BY ALL
@@ -43,8 +44,8 @@ WITH subs AS (
     SELECT s.agent_id, 'model', 'model', 'agent:' || s.agent_id, 'agent:' || s.agent_id
     FROM subjects s WHERE NOT EXISTS (SELECT 1 FROM r_bindings b WHERE b.agent_id = s.agent_id)
 )
-SELECT t.provider, t.scope_id, t.identity_id, t.principal, p.parent AS object, t.agent_id,
-       format('sub-agent {} is wider than its parent {}: {}', t.agent_id, p.parent,
+SELECT t.provider, t.scope_id, t.identity_id, t.principal, sub.parent AS object, t.agent_id,
+       format('sub-agent {} is wider than its parent {}: {}', t.agent_id, sub.parent,
               concat_ws(', ',
                   CASE WHEN o.pairs IS NOT NULL THEN format('{} observed pair(s) outside the parent''s allowances',
                                                             len(o.pairs)) END,
@@ -53,12 +54,12 @@ SELECT t.provider, t.scope_id, t.identity_id, t.principal, p.parent AS object, t
                   CASE WHEN d.later_expiry THEN format('it expires {} after its parent ({})',
                                                       strftime(d.own_expires, '%Y-%m-%d'),
                                                       strftime(d.parent_expires, '%Y-%m-%d')) END)) AS detail,
-       to_json({parent: p.parent, observed_excess: o.pairs[:100], observed_excess_count: coalesce(len(o.pairs), 0),
+       to_json({parent: sub.parent, observed_excess: o.pairs[:100], observed_excess_count: coalesce(len(o.pairs), 0),
                 declared_excess: d.aws_excess, declared_excess_other: d.other_excess,
                 expires: d.own_expires, parent_expires: d.parent_expires}) AS evidence,
        NULL::TIMESTAMPTZ AS trigger_at, o.pairs
 FROM targets t
-JOIN subs p USING (agent_id)
+JOIN agent_tree sub USING (agent_id)
 LEFT JOIN agent_escalation d USING (agent_id)
 LEFT JOIN observed_by_identity o ON o.agent_id = t.agent_id AND o.provider = t.provider AND o.scope_id = t.scope_id
                                 AND o.identity_id = t.identity_id

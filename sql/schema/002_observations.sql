@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS grant_history (
 -- catalogue action it does not exclude; a NotResource one: `*`), `*_globs` what it covers when it
 -- is a Deny that subtracts.
 CREATE TABLE IF NOT EXISTS statements (
-    statement_id        VARCHAR PRIMARY KEY,
+    statement_id        VARCHAR NOT NULL,    -- unique: only statements not yet here are inserted
     effect              VARCHAR NOT NULL,
     sid                 VARCHAR,
     actions             VARCHAR[],

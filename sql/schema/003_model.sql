@@ -1,8 +1,10 @@
 -- The declared model, replaced as a whole when its content hash changes
--- (pipelines/model/tables.py). Column meanings are those of declared-model.md.
+-- (pipelines/model/tables.py). Column meanings are those of declared-model.md. Ids are unique
+-- because the model loader rejects duplicates; no index is kept, as the tables are only ever
+-- rewritten whole and read in bulk.
 
 CREATE TABLE IF NOT EXISTS model_agents (
-    agent_id                 VARCHAR PRIMARY KEY,
+    agent_id                 VARCHAR NOT NULL,
     kind                     VARCHAR NOT NULL,
     sponsor                  VARCHAR,
     delegated_by             VARCHAR,
@@ -41,7 +43,7 @@ CREATE TABLE IF NOT EXISTS model_allow_grants (
 -- Sponsors listed under `sponsors:`, and those only named by an agent (listed = false): the HR
 -- feed usually knows them.
 CREATE TABLE IF NOT EXISTS model_sponsors (
-    sponsor_id     VARCHAR PRIMARY KEY,
+    sponsor_id     VARCHAR NOT NULL,
     listed         BOOLEAN NOT NULL,
     email          VARCHAR,
     status         VARCHAR,            -- the model's fallback status; NULL when not listed
@@ -50,7 +52,7 @@ CREATE TABLE IF NOT EXISTS model_sponsors (
 );
 
 CREATE TABLE IF NOT EXISTS model_exceptions (
-    exception_index  INTEGER PRIMARY KEY,
+    exception_index  INTEGER NOT NULL,
     rule             VARCHAR NOT NULL,
     agent_id         VARCHAR,
     principal        VARCHAR,
@@ -78,10 +80,11 @@ CREATE TABLE IF NOT EXISTS model_settings (
     sla_default              INTERVAL NOT NULL
 );
 
--- Derived from the model when it loads: each agent's chain and its allowances ready for
--- matching (sql/views/100_agent_tree.sql).
+-- Derived from the model when it loads (sql/views/100_agent_tree.sql): each agent's chain, and
+-- its AWS allowances as a set shared with every agent that declares the same entries (a
+-- template's agents share one), ready for matching.
 CREATE TABLE IF NOT EXISTS agent_tree (
-    agent_id       VARCHAR PRIMARY KEY,
+    agent_id       VARCHAR NOT NULL,     -- unique, as in model_agents
     root_agent     VARCHAR NOT NULL,
     root_sponsor   VARCHAR NOT NULL,
     parent         VARCHAR,
@@ -89,7 +92,19 @@ CREATE TABLE IF NOT EXISTS agent_tree (
     chain          VARCHAR[] NOT NULL,   -- [sponsor, root agent, ..., agent]
     ancestors      VARCHAR[] NOT NULL,   -- [root agent, ..., parent]
     expires        TIMESTAMPTZ,          -- its own, else inherited from the nearest ancestor
-    aws_globs      STRUCT(action_globs VARCHAR[], resource_globs VARCHAR[])[]  -- its allowances, for matching
+    allow_set      HUGEINT               -- -> allow_sets.set_id; null when it declares no AWS allowance
+);
+
+-- Every (agent, ancestor) pair, flat: what a decision about the ancestor reaches.
+CREATE TABLE IF NOT EXISTS agent_ancestors (
+    agent_id  VARCHAR NOT NULL,
+    ancestor  VARCHAR NOT NULL,
+    distance  INTEGER NOT NULL   -- 1: the parent
+);
+
+CREATE TABLE IF NOT EXISTS allow_sets (
+    set_id   HUGEINT NOT NULL,           -- the sum of its entries' hashes: the same entries, the same set
+    entries  STRUCT(action_globs VARCHAR[], resource_globs VARCHAR[])[] NOT NULL
 );
 
 -- Sub-agents whose declared model is wider than their parent's (declared-model.md,

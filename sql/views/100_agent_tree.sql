@@ -1,6 +1,10 @@
--- Each declared agent's delegation chain, computed once per model (load_model_tables copies it
--- into `agent_tree`). A sub-agent's sponsor is its root's sponsor; its depth is the number of
--- agents on the chain; an agent without `expires` inherits its nearest ancestor's.
+-- What the model derives once, when it loads (load_model_tables copies each view into its
+-- table, in this order).
+
+-- Each declared agent's delegation chain. A sub-agent's sponsor is its root's sponsor; its depth
+-- is the number of agents on the chain; an agent without `expires` inherits its nearest
+-- ancestor's. `allow_set` names its AWS allowances: agents declaring the same entries (the
+-- agents of one template) share one set, matched once per statement (sql/prepare/030).
 CREATE OR REPLACE VIEW agent_tree_of_model AS
 WITH RECURSIVE tree AS (
     SELECT agent_id, agent_id AS root_agent, sponsor AS root_sponsor, NULL::VARCHAR AS parent, 1 AS depth,
@@ -10,31 +14,48 @@ WITH RECURSIVE tree AS (
     SELECT a.agent_id, t.root_agent, t.root_sponsor, a.delegated_by, t.depth + 1,
            list_append(t.chain, a.agent_id), list_append(t.ancestors, t.agent_id), coalesce(a.expires, t.expires)
     FROM model_agents a JOIN tree t ON a.delegated_by = t.agent_id
-), entries AS (
-    SELECT agent_id,
-           list({'action_globs': list_transform(actions, lambda x: iam_glob(lower(x))),
-                 'resource_globs': list_transform(resources, lambda x: iam_glob(x))} ORDER BY entry_index) AS aws_globs
-    FROM model_allow_aws GROUP BY agent_id
+), sets AS (
+    SELECT agent_id, sum(hash(actions, resources)::HUGEINT) AS allow_set FROM model_allow_aws GROUP BY agent_id
 )
-SELECT tree.*, entries.aws_globs FROM tree LEFT JOIN entries USING (agent_id);
+SELECT tree.*, sets.allow_set FROM tree LEFT JOIN sets USING (agent_id);
+
+CREATE OR REPLACE VIEW agent_ancestors_of_model AS
+SELECT agent_id, unnest(ancestors) AS ancestor, unnest(range(len(ancestors), 0, -1)) AS distance FROM agent_tree;
+
+-- Each allowance set once, its entries ready for matching (the globs of 005_patterns.sql).
+CREATE OR REPLACE VIEW allow_sets_of_model AS
+WITH representative AS (
+    SELECT allow_set AS set_id, min(agent_id) AS agent_id FROM agent_tree WHERE allow_set IS NOT NULL GROUP BY ALL
+)
+SELECT r.set_id,
+       list({'action_globs': list_transform(m.actions, lambda x_: iam_glob(lower(x_))),
+             'resource_globs': list_transform(m.resources, lambda x_: iam_glob(x_))} ORDER BY m.entry_index) AS entries
+FROM representative r JOIN model_allow_aws m USING (agent_id)
+GROUP BY r.set_id;
 
 -- Sub-agents wider than their parent: allowances outside the parent's `allow` (the same
 -- containment as for grants: each declared (action, resource) pair must lie inside one of the
--- parent's entries), or an explicit `expires` later than the parent's (own or inherited).
--- Reads agent_tree, so it is computed after it.
+-- parent's entries), or an explicit `expires` later than the parent's (own or inherited). An
+-- entry the parent declares as written needs no matching.
 CREATE OR REPLACE VIEW agent_escalation_of_model AS
 WITH subs AS (
-    SELECT t.agent_id, t.parent, coalesce(p.aws_globs, []) AS parent_globs, a.expires AS own_expires,
+    SELECT t.agent_id, t.parent, coalesce(ps.entries, []) AS parent_entries, a.expires AS own_expires,
            p.expires AS parent_expires
     FROM agent_tree t JOIN agent_tree p ON p.agent_id = t.parent JOIN model_agents a ON a.agent_id = t.agent_id
+    LEFT JOIN allow_sets ps ON ps.set_id = p.allow_set
+), new_entries AS (
+    SELECT s.agent_id, m.actions, m.resources, s.parent_entries
+    FROM subs s JOIN model_allow_aws m USING (agent_id)
+    LEFT JOIN model_allow_aws pm ON pm.agent_id = s.parent AND pm.actions = m.actions AND pm.resources = m.resources
+    WHERE pm.agent_id IS NULL
 ), declared_pairs AS (
-    SELECT agent_id, action, unnest(resources) AS resource
-    FROM (SELECT agent_id, unnest(actions) AS action, resources FROM model_allow_aws)
+    SELECT agent_id, parent_entries, action, unnest(resources) AS resource
+    FROM (SELECT agent_id, parent_entries, unnest(actions) AS action, resources FROM new_entries)
 ), aws AS (
-    SELECT s.agent_id, list({action: d.action, resource: d.resource}) AS excess
-    FROM declared_pairs d JOIN subs s USING (agent_id)
-    WHERE NOT entries_cover(s.parent_globs, iam_key(lower(d.action)), iam_key(d.resource))
-    GROUP BY s.agent_id
+    SELECT agent_id, list({action: action, resource: resource}) AS excess
+    FROM declared_pairs
+    WHERE NOT entries_cover(parent_entries, iam_key(lower(action)), iam_key(resource))
+    GROUP BY agent_id
 ), other AS (
     SELECT s.agent_id, list({grant_kind: m.grant_kind, resource: m.resource, role: m.role}) AS excess
     FROM subs s JOIN model_allow_grants m ON m.agent_id = s.agent_id
