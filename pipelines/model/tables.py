@@ -147,6 +147,10 @@ def model_tables(model: DeclaredModel) -> dict[str, pa.Table]:
     return {name: pa.Table.from_pylist(rows[name], schema=schema) for name, schema in SCHEMAS.items()}
 
 
+# Columns the warehouse derives while loading a model table.
+_COMPUTED = {"model_allow_aws": ", hash(actions, resources) AS entry_hash"}
+
+
 def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> bool:
     """Replace the model tables (and those derived from them) when the model changed; returns
     whether it did. One transaction: the rules never see half a model."""
@@ -158,7 +162,7 @@ def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table
         for name, table in tables.items():
             con.execute(f"DELETE FROM {name}")
             con.register("_model_rows", table)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _model_rows")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT *{_COMPUTED.get(name, '')} FROM _model_rows")
             con.unregister("_model_rows")
         for derived in ("agent_tree", "agent_ancestors", "allow_sets", "agent_escalation"):
             con.execute(f"DELETE FROM {derived}")

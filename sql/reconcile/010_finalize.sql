@@ -1,6 +1,6 @@
 -- The candidates of this phase (`_candidates`, from the rules evaluated and the findings carried
 -- over) become final findings: stable id, catalogue title and severity (raised one step for an
--- identity holding an admin-equivalent entitlement), chain, staleness, and the exceptions that
+-- identity holding an admin-equivalent entitlement), chain [sponsor, root agent, ..., agent], staleness, and the exceptions that
 -- suppress them. Candidates of a (rule, scope) whose observation is stale are dropped (`_frozen`):
 -- their findings stay exactly as they were.
 CREATE OR REPLACE TEMP TABLE _final AS
@@ -10,13 +10,20 @@ WITH kept AS (
     FROM _candidates c
     WHERE NOT EXISTS (SELECT 1 FROM _frozen z WHERE z.rule = c.rule AND z.provider = c.provider AND z.scope_id = c.scope_id)
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY c.agent_id NULLS LAST) = 1
+), chains AS (
+    SELECT agent_id, list(ancestor ORDER BY distance DESC) AS ancestors
+    FROM agent_ancestors WHERE agent_id IN (SELECT agent_id FROM kept) GROUP BY agent_id
 ), enriched AS (
     SELECT k.*, r.title, least(5, r.severity + CASE WHEN a.admin_grants > 0 THEN 1 ELSE 0 END) AS severity,
-           t.root_sponsor AS sponsor, t.chain, s.stale_observation
+           t.root_sponsor AS sponsor,
+           CASE WHEN t.agent_id IS NOT NULL THEN list_concat([t.root_sponsor], coalesce(c.ancestors, []), [t.agent_id])
+           END AS chain,
+           s.stale_observation
     FROM kept k
     JOIN r_rules r USING (rule)
     LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
     LEFT JOIN agent_tree t USING (agent_id)
+    LEFT JOIN chains c USING (agent_id)
     LEFT JOIN _stale s USING (rule, provider, scope_id)
 ), active_exceptions AS (
     SELECT * FROM model_exceptions WHERE expires > clock_now()

@@ -17,7 +17,7 @@ SELECT i.provider, i.scope_id, i.identity_id, i.principal, NULL AS object, t.age
        format('the sponsor {} of agent {} is {}, and {} can still act', t.root_sponsor, t.agent_id, s.status,
               i.principal) AS detail,
        to_json({sponsor: t.root_sponsor, sponsor_status: s.status, status_source: s.status_source,
-                terminated_at: s.terminated_at, chain: t.chain, disabled: i.disabled}) AS evidence,
+                terminated_at: s.terminated_at, disabled: i.disabled}) AS evidence,
        s.status_since AS trigger_at
 FROM r_bindings b
 JOIN r_identities i USING (provider, scope_id, identity_id)

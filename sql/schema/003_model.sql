@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS model_allow_aws (
     agent_id     VARCHAR NOT NULL,
     entry_index  INTEGER NOT NULL,
     actions      VARCHAR[] NOT NULL,
-    resources    VARCHAR[] NOT NULL
+    resources    VARCHAR[] NOT NULL,
+    entry_hash   UBIGINT NOT NULL      -- of actions and resources, computed when loaded
 );
 
 CREATE TABLE IF NOT EXISTS model_allow_grants (
@@ -89,13 +90,12 @@ CREATE TABLE IF NOT EXISTS agent_tree (
     root_sponsor   VARCHAR NOT NULL,
     parent         VARCHAR,
     depth          INTEGER NOT NULL,     -- sponsor -> root agent = 1
-    chain          VARCHAR[] NOT NULL,   -- [sponsor, root agent, ..., agent]
-    ancestors      VARCHAR[] NOT NULL,   -- [root agent, ..., parent]
     expires        TIMESTAMPTZ,          -- its own, else inherited from the nearest ancestor
     allow_set      HUGEINT               -- -> allow_sets.set_id; null when it declares no AWS allowance
 );
 
--- Every (agent, ancestor) pair, flat: what a decision about the ancestor reaches.
+-- Every (agent, ancestor) pair, flat: the chain of an agent, and what a decision about the
+-- ancestor reaches.
 CREATE TABLE IF NOT EXISTS agent_ancestors (
     agent_id  VARCHAR NOT NULL,
     ancestor  VARCHAR NOT NULL,

@@ -1,26 +1,31 @@
 -- What the model derives once, when it loads (load_model_tables copies each view into its
 -- table, in this order).
 
--- Each declared agent's delegation chain. A sub-agent's sponsor is its root's sponsor; its depth
--- is the number of agents on the chain; an agent without `expires` inherits its nearest
--- ancestor's. `allow_set` names its AWS allowances: agents declaring the same entries (the
--- agents of one template) share one set, matched once per statement (sql/prepare/030).
+-- Each declared agent's place in its delegation tree. A sub-agent's sponsor is its root's
+-- sponsor; its depth is the number of agents on its chain; an agent without `expires` inherits
+-- its nearest ancestor's. `allow_set` names its AWS allowances: agents declaring the same
+-- entries (the agents of one template) share one set, matched once per statement
+-- (sql/prepare/030).
 CREATE OR REPLACE VIEW agent_tree_of_model AS
 WITH RECURSIVE tree AS (
-    SELECT agent_id, agent_id AS root_agent, sponsor AS root_sponsor, NULL::VARCHAR AS parent, 1 AS depth,
-           [sponsor, agent_id] AS chain, []::VARCHAR[] AS ancestors, expires
+    SELECT agent_id, agent_id AS root_agent, sponsor AS root_sponsor, NULL::VARCHAR AS parent, 1 AS depth, expires
     FROM model_agents WHERE delegated_by IS NULL
     UNION ALL
-    SELECT a.agent_id, t.root_agent, t.root_sponsor, a.delegated_by, t.depth + 1,
-           list_append(t.chain, a.agent_id), list_append(t.ancestors, t.agent_id), coalesce(a.expires, t.expires)
+    SELECT a.agent_id, t.root_agent, t.root_sponsor, a.delegated_by, t.depth + 1, coalesce(a.expires, t.expires)
     FROM model_agents a JOIN tree t ON a.delegated_by = t.agent_id
 ), sets AS (
-    SELECT agent_id, sum(hash(actions, resources)::HUGEINT) AS allow_set FROM model_allow_aws GROUP BY agent_id
+    SELECT agent_id, sum(entry_hash::HUGEINT) AS allow_set FROM model_allow_aws GROUP BY agent_id
 )
 SELECT tree.*, sets.allow_set FROM tree LEFT JOIN sets USING (agent_id);
 
 CREATE OR REPLACE VIEW agent_ancestors_of_model AS
-SELECT agent_id, unnest(ancestors) AS ancestor, unnest(range(len(ancestors), 0, -1)) AS distance FROM agent_tree;
+WITH RECURSIVE up AS (
+    SELECT agent_id, delegated_by AS ancestor, 1 AS distance FROM model_agents WHERE delegated_by IS NOT NULL
+    UNION ALL
+    SELECT u.agent_id, a.delegated_by, u.distance + 1
+    FROM up u JOIN model_agents a ON a.agent_id = u.ancestor WHERE a.delegated_by IS NOT NULL
+)
+SELECT * FROM up;
 
 -- Each allowance set once, its entries ready for matching (the globs of 005_patterns.sql).
 CREATE OR REPLACE VIEW allow_sets_of_model AS
@@ -46,7 +51,7 @@ WITH subs AS (
 ), new_entries AS (
     SELECT s.agent_id, m.actions, m.resources, s.parent_entries
     FROM subs s JOIN model_allow_aws m USING (agent_id)
-    LEFT JOIN model_allow_aws pm ON pm.agent_id = s.parent AND pm.actions = m.actions AND pm.resources = m.resources
+    LEFT JOIN model_allow_aws pm ON pm.agent_id = s.parent AND pm.entry_hash = m.entry_hash
     WHERE pm.agent_id IS NULL
 ), declared_pairs AS (
     SELECT agent_id, parent_entries, action, unnest(resources) AS resource
