@@ -20,14 +20,25 @@ WITH persons AS (
     UNION SELECT lower(email) FROM model_sponsors WHERE email IS NOT NULL
     UNION SELECT lower(person_id) FROM current_people
     UNION SELECT lower(email) FROM current_people WHERE email IS NOT NULL
-), bound AS (
-    SELECT b.provider, b.scope_id, b.identity_id, list(b.agent_id ORDER BY b.agent_id) AS agents,
-           list(a.delegated_by) FILTER (WHERE a.delegated_by IS NOT NULL) AS parents,
+), counted AS (
+    SELECT b.provider, b.scope_id, b.identity_id, count(*) AS n, min(b.agent_id) AS agent,
            min(coalesce(a.inactive_after, st.inactive_after)) AS inactive_after,
            min(coalesce(a.unused_credential_after, st.unused_credential_after)) AS unused_credential_after,
-           min(coalesce(a.max_credential_age, st.max_credential_age)) AS max_credential_age
+           min(coalesce(a.max_credential_age, st.max_credential_age)) AS max_credential_age,
+           min(a.delegated_by) AS parent
     FROM r_bindings b JOIN model_agents a USING (agent_id) CROSS JOIN model_settings st
     GROUP BY ALL
+), several AS (
+    -- lists are built only for the few principals bound to more than one agent
+    SELECT b.provider, b.scope_id, b.identity_id, list(b.agent_id ORDER BY b.agent_id) AS agents,
+           list(a.delegated_by) FILTER (WHERE a.delegated_by IS NOT NULL) AS parents
+    FROM r_bindings b JOIN model_agents a USING (agent_id)
+    WHERE (b.provider, b.scope_id, b.identity_id) IN (SELECT (provider, scope_id, identity_id) FROM counted WHERE n > 1)
+    GROUP BY ALL
+), bound AS (
+    SELECT c.* EXCLUDE (n, agent, parent), coalesce(s.agents, [c.agent]) AS agents,
+           coalesce(s.parents, CASE WHEN c.parent IS NOT NULL THEN [c.parent] ELSE [] END) AS parents
+    FROM counted c LEFT JOIN several s USING (provider, scope_id, identity_id)
 ), first_seen AS (
     SELECT h.provider, h.scope_id, h.identity_id, min(r.started_at) AS first_seen
     FROM identity_history h JOIN runs r ON r.run_seq = h.valid_from

@@ -78,10 +78,21 @@ WITH held AS (
 ), pairs AS (
     SELECT h.basis, h.against, h.provider, h.scope_id, h.identity_id, h.source, h.statement_index, n.*
     FROM held h JOIN named n USING (statement_id, set_id)
+)
+SELECT * EXCLUDE (set_id) FROM pairs;
+
+-- Each uncovered pair with the unconditional Deny that makes it ineffective, if one does.
+CREATE OR REPLACE TEMP TABLE r_uncovered_pairs AS
+WITH pairs AS (
+    SELECT * FROM r_uncovered_pairs
+), deny_statements AS (
+    SELECT statement_id, action_globs, resource_globs, not_resource_globs FROM statements
+    WHERE effect = 'Deny' AND condition IS NULL
 ), denies AS (
     SELECT g.provider, g.scope_id, g.identity_id, g.source, s.action_globs, s.resource_globs, s.not_resource_globs
-    FROM grant_history g JOIN statements s USING (statement_id)
-    WHERE g.valid_to IS NULL AND g.grant_kind = 'aws_statement' AND s.effect = 'Deny' AND s.condition IS NULL
+    FROM grant_history g JOIN deny_statements s USING (statement_id)
+    WHERE g.valid_to IS NULL AND g.grant_kind = 'aws_statement'
+      AND (g.provider, g.scope_id, g.identity_id) IN (SELECT (provider, scope_id, identity_id) FROM pairs)
 ), denied AS (
     SELECT p.basis, p.provider, p.scope_id, p.identity_id, p.source, p.statement_index, p.action_key, p.resource_key,
            min(d.source) AS denied_by
@@ -92,6 +103,6 @@ WITH held AS (
                     AND NOT iam_covered(p.resource_key, d.not_resource_globs) END
     GROUP BY ALL
 )
-SELECT p.* EXCLUDE (set_id), d.denied_by
+SELECT p.*, d.denied_by
 FROM pairs p
 LEFT JOIN denied d USING (basis, provider, scope_id, identity_id, source, statement_index, action_key, resource_key);
