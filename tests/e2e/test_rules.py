@@ -390,3 +390,60 @@ def test_every_rule_is_exercised(planted):
     from pipelines.reconcile.catalogue import rules
 
     assert {f["rule"] for f in planted["findings"]} == {r.id for r in rules()}
+
+
+def test_findings_json_validates_against_the_shipped_schema(planted):
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "finding.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [(f["rule"], e.message) for f in planted["findings"] for e in validator.iter_errors(f)]
+    assert errors == []
+    order = [(-f["severity"], f["rule"], f["principal"]) for f in planted["findings"]]
+    assert order == sorted(order)  # highest severity first, then rule, then principal
+
+
+def test_findings_filters_and_formats(planted):
+    project = planted["project"]
+    only = project.idrift("findings", "--rule", "TRUST-WEAK", "--status", "open", "--format", "json")
+    rows = [json.loads(line) for line in only.stdout.splitlines()]
+    assert rows and {(r["rule"], r["status"]) for r in rows} == {("TRUST-WEAK", "open")}
+    csv_out = project.idrift("findings", "--rule", "ENT-EXCESS", "--format", "csv")
+    import csv as csv_module
+    import io
+
+    records = list(csv_module.DictReader(io.StringIO(csv_out.stdout)))
+    assert len(records) == len([f for f in planted["findings"] if f["rule"] == "ENT-EXCESS"])
+    assert json.loads(records[0]["evidence"])["uncovered"]  # objects as JSON text
+    table = project.idrift("findings", "--status", "suppressed")
+    assert table.exit_code == 0
+
+
+def test_report_files_and_manifest(planted):
+    import hashlib
+
+    project = planted["project"]
+    [folder] = (project.root / "reports").iterdir()
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"index.html", "findings.csv", "findings.jsonl", "identities.csv", "manifest.json"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"] == {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in names - {"manifest.json"}}
+    assert len((folder / "findings.jsonl").read_text().splitlines()) == len(planted["findings"])
+    assert {s["scope_id"] for s in manifest["sources"] if s["provider"] == "aws"} == {
+        planted["management"], planted["prod"].account, planted["dev"].account}
+    assert planted["p"]["service-linked"] in manifest["excluded"]["ignored_principals"]
+    html = (folder / "index.html").read_text()
+    assert "IDN-ORPHANED" in html and "dave → legacy" in html and "<script" not in html
+    written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    again = project.idrift("report")  # a report folder is never overwritten
+    assert "never overwritten" in again.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == written
+
+
+def test_findings_before_any_run_exit_1(tmp_path, moto_server):
+    project = Project(tmp_path / "empty", moto_server.endpoint)
+    project.configure(["111122223333"])
+    result = project.idrift("findings")
+    assert result.exit_code == 1 and "nothing was reconciled yet" in result.stderr
