@@ -11,7 +11,7 @@ WITH keys AS (
     UNION ALL
     SELECT provider, scope_id, identity_id, lower(identity_id) FROM current_identities WHERE provider = 'entra'
 )
-SELECT DISTINCT m.agent_id, k.provider, k.scope_id, k.identity_id
+SELECT DISTINCT m.agent_id, k.provider, k.scope_id, k.identity_id, k.match_key
 FROM model_identities m JOIN keys k ON k.provider = m.provider AND k.match_key = lower(m.principal);
 
 CREATE OR REPLACE TEMP TABLE r_identities AS

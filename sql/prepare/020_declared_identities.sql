@@ -13,8 +13,8 @@ WITH complete_scopes AS (
     FROM r_bindings b JOIN r_identities i USING (provider, scope_id, identity_id)
 ), unobserved AS (
     SELECT m.* FROM model_identities m
-    WHERE NOT EXISTS (SELECT 1 FROM observed o WHERE o.agent_id = m.agent_id AND o.provider = m.provider
-                        AND (lower(o.principal) = lower(m.principal) OR lower(o.identity_id) = lower(m.principal)))
+    LEFT JOIN r_bindings b ON b.agent_id = m.agent_id AND b.provider = m.provider AND b.match_key = lower(m.principal)
+    WHERE b.agent_id IS NULL
 )
 SELECT agent_id, provider, scope_id, identity_id, principal, disabled, 'observed' AS state FROM observed
 UNION ALL

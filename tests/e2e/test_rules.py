@@ -447,3 +447,28 @@ def test_findings_before_any_run_exit_1(tmp_path, moto_server):
     project.configure(["111122223333"])
     result = project.idrift("findings")
     assert result.exit_code == 1 and "nothing was reconciled yet" in result.stderr
+
+
+def test_read_commands_do_not_wait_on_a_running_sync(planted):
+    import subprocess
+    import sys
+
+    project = planted["project"]
+    hold = ("import duckdb, sys, time\nfrom pipelines.lock import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    con = duckdb.connect(sys.argv[1])\n    print('held', flush=True)\n"
+            "    time.sleep(60)\n")
+    writer = subprocess.Popen([sys.executable, "-c", hold, str(project.warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "held"  # a run holds the lock and the warehouse
+        result = project.idrift("findings", "--format", "json")
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == len(planted["findings"])
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_a_second_run_gives_the_same_findings(planted):
+    project = planted["project"]
+    assert project.idrift("run").exit_code == 0
+    again = [json.loads(line) for line in project.idrift("findings", "--format", "json").stdout.splitlines()]
+    assert {(f["id"], f["status"]) for f in again} == {(f["id"], f["status"]) for f in planted["findings"]}
