@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 VENV := .venv
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: install test demo dev bench clean
+.PHONY: install test demo bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -29,6 +29,8 @@ demo:
 bench: install
 	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 1000
 	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 10000
+	$(VENV)/bin/python benchmarks/bench_reconcile.py --identities 100000 --grants 1000000
+	$(VENV)/bin/python benchmarks/bench_reconcile.py --identities 1000000 --grants 10000000
 
 clean:
 	rm -rf .tools $(VENV) .pytest_cache
