@@ -21,7 +21,7 @@ from pipelines.warehouse.db import SQL_DIR
 TABLES = {
     "findings": "SELECT * FROM published_findings",
     "identities": "SELECT * FROM published_identities",
-    "blast_radius": "SELECT * EXCLUDE (run_seq) FROM blast_radius WHERE run_seq = {run_seq} "
+    "blast_radius": "SELECT * EXCLUDE (row_hash, valid_from, valid_to) FROM blast_radius_history WHERE valid_to IS NULL "
     "ORDER BY admin_grants DESC, identities DESC, subject",
     "scopes": "SELECT s.*, f.entity, f.observed_at, f.stale, f.stale_observation FROM scope_syncs s "
     "JOIN scope_freshness f USING (provider, scope_id) WHERE s.run_seq = {run_seq} ORDER BY provider, scope_id, entity",

@@ -1,16 +1,16 @@
-"""The declared model as warehouse tables: what the rules join against.
+"""The declared model as tables: what the rules join against.
 
 `model_tables(model)` turns a loaded model into Arrow tables with the `SCHEMAS` below, and
-`load_model_tables` replaces the model tables with them in one transaction (only when the
-model's content hash changed). The benchmark builds the same tables directly, without YAML.
+`load_model_tables` makes them (and what they derive) the connection's model. The benchmark
+builds the same tables directly, without YAML.
 """
 
-from datetime import timedelta
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.model.declared import DeclaredModel
+from pipelines.warehouse.db import SQL_DIR
 
 _TS = pa.timestamp("us", tz="UTC")
 _DUR = pa.duration("us")
@@ -147,30 +147,17 @@ def model_tables(model: DeclaredModel) -> dict[str, pa.Table]:
     return {name: pa.Table.from_pylist(rows[name], schema=schema) for name, schema in SCHEMAS.items()}
 
 
-# Columns the warehouse derives while loading a model table.
+# Columns derived while loading a model table.
 _COMPUTED = {"model_allow_aws": ", hash(actions, resources) AS entry_hash"}
 
 
-def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> bool:
-    """Replace the model tables (and those derived from them) when the model changed; returns
-    whether it did. One transaction: the rules never see half a model."""
-    new_hash = tables["model_settings"]["model_hash"][0].as_py()
-    if con.execute("SELECT any_value(model_hash) FROM model_settings").fetchall()[0][0] == new_hash:
-        return False
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for name, table in tables.items():
-            con.execute(f"DELETE FROM {name}")
-            con.register("_model_rows", table)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT *{_COMPUTED.get(name, '')} FROM _model_rows")
-            con.unregister("_model_rows")
-        for derived in ("agent_tree", "agent_ancestors", "allow_sets", "agent_escalation"):
-            con.execute(f"DELETE FROM {derived}")
-            con.execute(f"INSERT INTO {derived} BY NAME SELECT * FROM {derived}_of_model")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return True
-
-
+def load_model_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    """Create the model's tables in `con` (temporary: sql/model/010_tables.sql) from `tables`,
+    then what they derive (020, 030)."""
+    con.execute((SQL_DIR / "model" / "010_tables.sql").read_text())
+    for name, table in tables.items():
+        con.register("_model_rows", table)
+        con.execute(f"INSERT INTO {name} BY NAME SELECT *{_COMPUTED.get(name, '')} FROM _model_rows")
+        con.unregister("_model_rows")
+    for step in ("020_derived.sql", "030_sponsor_status.sql"):
+        con.execute((SQL_DIR / "model" / step).read_text())

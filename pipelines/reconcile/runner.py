@@ -18,6 +18,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.reconcile.catalogue import ENTITIES, Rule, needed, rules
+from pipelines.warehouse import history
 from pipelines.warehouse.db import SQL_DIR
 
 BLAST_RADIUS = "blast-radius"  # its inputs are fingerprinted like a rule's
@@ -73,15 +74,12 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
             con.execute(prep.sql)
     for phase in sorted({r.phase for r in catalogue}):
         _phase(con, [r for r in catalogue if r.phase == phase], {r.id for r in evaluate})
-    if stored.get(BLAST_RADIUS) != fingerprints[BLAST_RADIUS]:
+    if stored.get(BLAST_RADIUS) != fingerprints[BLAST_RADIUS]:  # else it holds as it was
         with _timed(BLAST_RADIUS):
             con.execute((SQL_DIR / "reconcile" / "030_blast_radius.sql").read_text())
-    else:
-        con.execute(
-            "INSERT INTO blast_radius SELECT ? AS run_seq, * EXCLUDE (run_seq) FROM blast_radius "
-            "WHERE run_seq = (SELECT max(run_seq) FROM blast_radius WHERE run_seq < ?)",
-            [run_seq, run_seq],
-        )
+            for kind in ("agent", "sponsor"):
+                history.merge(con, history.BLAST_RADIUS, {"subject_kind": kind},
+                              f"SELECT * FROM _blast_radius WHERE subject_kind = '{kind}'", run_seq)
     con.execute("DELETE FROM rule_evaluations")
     con.executemany("INSERT INTO rule_evaluations VALUES (?, ?, ?)", [(k, v, run_seq) for k, v in fingerprints.items()])
     return _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate])

@@ -66,6 +66,13 @@ PEOPLE = History(
     ("email", "status", "terminated_at", "manager"),
 )
 
+BLAST_RADIUS = History(
+    "blast_radius_history",
+    ("subject_kind",),
+    ("subject",),
+    ("agents", "identities", "credentials", "grants", "admin_grants", "accounts"),
+)
+
 BY_ENTITY = {"identities": IDENTITIES, "credentials": CREDENTIALS, "grants": GRANTS, "edges": EDGES}
 
 

@@ -1,10 +1,11 @@
--- Blast radius, per run: what one decision about an agent (or a sponsor) reaches. From the
+-- Blast radius: what one decision about an agent (or a sponsor) reaches (merged into
+-- blast_radius_history by the runner). From the
 -- agent's identities and those of every declared descendant, follow every observed edge (a
 -- trust or PassRole from one identity to another; a trust to an account root reaches from every
 -- identity of that account, counted once as the account) to a fixed point, over the whole
 -- estate in one recursive query. Count the identities reached, their active credentials, their
 -- grants and their admin-equivalent grants; a sponsor reaches the union of its agents' reach.
-INSERT INTO blast_radius
+CREATE OR REPLACE TEMP TABLE _blast_radius AS
 WITH RECURSIVE node_of AS (
     -- nodes are numbers: identities from 1, account roots below 0
     SELECT provider, scope_id, identity_id, lower(principal) AS match_key, row_number() OVER () AS node
@@ -33,10 +34,17 @@ WITH RECURSIVE node_of AS (
     UNION ALL
     SELECT x.ancestor, n.node
     FROM r_bindings b JOIN agent_ancestors x USING (agent_id) JOIN node_of n USING (provider, scope_id, identity_id)
-), reach(subject, node) AS (
-    SELECT subject, node FROM seeds
+), closure(src, dst) AS (
+    -- what each node with an edge reaches, to a fixed point: computed over the graph alone, which
+    -- is small beside the seeds, then joined to them
+    SELECT src, dst FROM graph
     UNION
-    SELECT r.subject, g.dst FROM reach r JOIN graph g ON g.src = r.node
+    SELECT c.src, g.dst FROM closure c JOIN graph g ON g.src = c.dst
+), reach AS (
+    SELECT DISTINCT subject, node FROM (
+        SELECT subject, node FROM seeds
+        UNION ALL
+        SELECT s.subject, c.dst FROM seeds s JOIN closure c ON c.src = s.node)
 ), held AS (
     SELECT n.node, coalesce(c.credentials, 0) AS credentials, coalesce(a.grants, 0) AS grants,
            coalesce(a.admin_grants, 0) AS admin_grants
@@ -66,8 +74,9 @@ WITH RECURSIVE node_of AS (
     FROM measured m LEFT JOIN held h USING (node)
     GROUP BY ALL
 )
-SELECT (SELECT run_seq FROM run_context), a.subject_kind, a.subject, sum(a.agents),
-       coalesce(any_value(c.identities), 0), coalesce(any_value(c.credentials), 0), coalesce(any_value(c.grants), 0),
-       coalesce(any_value(c.admin_grants), 0), coalesce(any_value(c.accounts), 0)
+SELECT a.subject_kind, a.subject, sum(a.agents) AS agents,
+       coalesce(any_value(c.identities), 0) AS identities, coalesce(any_value(c.credentials), 0) AS credentials,
+       coalesce(any_value(c.grants), 0) AS grants, coalesce(any_value(c.admin_grants), 0) AS admin_grants,
+       coalesce(any_value(c.accounts), 0) AS accounts
 FROM agents a LEFT JOIN counted c USING (subject_kind, subject)
 GROUP BY a.subject_kind, a.subject;

@@ -55,17 +55,20 @@ CREATE TABLE IF NOT EXISTS rule_evaluations (
     run_seq      INTEGER NOT NULL
 );
 
--- Per run and decision (an agent, a sponsor): what that decision reaches.
-CREATE TABLE IF NOT EXISTS blast_radius (
-    run_seq       INTEGER NOT NULL,
+-- Per decision (an agent, a sponsor): what that decision reaches, as intervals of the runs it
+-- held in (like the observations: an unchanged blast radius costs nothing to keep).
+CREATE TABLE IF NOT EXISTS blast_radius_history (
     subject_kind  VARCHAR NOT NULL,   -- agent | sponsor
     subject       VARCHAR NOT NULL,
-    agents        INTEGER NOT NULL,   -- the agent and its declared descendants (a sponsor: all of theirs)
-    identities    INTEGER NOT NULL,
-    credentials   INTEGER NOT NULL,   -- active ones
-    grants        INTEGER NOT NULL,
-    admin_grants  INTEGER NOT NULL,
-    accounts      INTEGER NOT NULL    -- account roots reached (a trust to a root counts once)
+    agents        BIGINT NOT NULL,    -- the agent and its declared descendants (a sponsor: all of theirs)
+    identities    BIGINT NOT NULL,
+    credentials   BIGINT NOT NULL,    -- active ones
+    grants        BIGINT NOT NULL,
+    admin_grants  BIGINT NOT NULL,
+    accounts      BIGINT NOT NULL,    -- account roots reached (a trust to a root counts once)
+    row_hash      UBIGINT NOT NULL,
+    valid_from    INTEGER NOT NULL,
+    valid_to      INTEGER
 );
 
 -- A digest of each partition's last merged observation: a sync that staged exactly the same

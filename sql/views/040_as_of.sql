@@ -19,3 +19,6 @@ CREATE OR REPLACE MACRO edges_as_of(n) AS TABLE
 
 CREATE OR REPLACE MACRO people_as_of(n) AS TABLE
     SELECT * EXCLUDE (row_hash) FROM person_history WHERE valid_from <= n AND (valid_to IS NULL OR valid_to > n);
+
+CREATE OR REPLACE MACRO blast_radius_as_of(n) AS TABLE
+    SELECT * EXCLUDE (row_hash) FROM blast_radius_history WHERE valid_from <= n AND (valid_to IS NULL OR valid_to > n);

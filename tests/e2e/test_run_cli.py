@@ -1,6 +1,8 @@
 """`idrift run` on a two-account organization in moto: what an operator sees and what lands in
 the warehouse, with both accounts complete, with one account denied, and with a bad model."""
 
+import json
+
 import duckdb
 
 from tests.emulators.fault_proxy import Fault, FaultProxy
@@ -17,18 +19,10 @@ sponsors:
   - id: erin@example.com
     status: suspended
 agents:
-  - id: billing
-    kind: service_account
-    sponsor: alice@example.com
-  - id: legacy
-    kind: workload
-    sponsor: dave
-  - id: reports
-    kind: ai_agent
-    sponsor: erin@example.com
-  - id: nobody
-    kind: ai_agent
-    sponsor: ghost@example.com
+  - {{id: billing, kind: service_account, sponsor: alice@example.com, identities: [aws: "{a}"]}}
+  - {{id: legacy, kind: workload, sponsor: dave, identities: [aws: "{b}"]}}
+  - {{id: reports, kind: ai_agent, sponsor: erin@example.com, identities: [aws: "arn:aws:iam::{account}:user/svc-a"]}}
+  - {{id: nobody, kind: ai_agent, sponsor: ghost@example.com}}
 """
 
 
@@ -49,7 +43,9 @@ def test_two_accounts_load_complete_and_sponsors_get_their_hr_status(project, mo
     a, b = new_account(), new_account()
     seed(moto_server, a, "svc-a")
     seed(moto_server, b, "svc-b")
-    project.configure([a, b], environments={a: "prod"}, model=MODEL, people=PEOPLE)
+    bots = [f"arn:aws:iam::{acct}:user/svc-{x}" for acct, x in ((a, "a"), (b, "b"))]
+    project.configure([a, b], environments={a: "prod"}, model=MODEL.format(a=bots[0], b=bots[1], account=a),
+                      people=PEOPLE)
 
     result = project.idrift("run")
 
@@ -62,9 +58,11 @@ def test_two_accounts_load_complete_and_sponsors_get_their_hr_status(project, mo
     users = rows(project.warehouse, "SELECT scope_id, name FROM current_identities WHERE kind = 'aws_user'")
     assert sorted(users) == sorted([(a, "svc-a"), (b, "svc-b")])
     assert rows(project.warehouse, "SELECT count(*) FROM current_credentials WHERE kind = 'access_key'") == [(2,)]
-    statuses = dict(rows(project.warehouse, "SELECT sponsor_id, status FROM sponsor_status"))
-    assert statuses == {"alice@example.com": "active", "dave": "terminated", "erin@example.com": "suspended",
-                        "ghost@example.com": "missing"}
+    listed = project.idrift("findings", "--rule", "IDN-ORPHANED", "--format", "json")
+    orphaned = {f["principal"]: f["evidence"] for f in map(json.loads, listed.stdout.splitlines())}
+    # dave: the HR feed says terminated (it decides); erin: HR does not know her, the model says suspended
+    assert {p: (e["sponsor_status"], e["status_source"]) for p, e in orphaned.items()} == {
+        bots[1]: ("terminated", "hr"), bots[0]: ("suspended", "model")}
 
     again = project.idrift("run")  # an unchanged estate: a second run opens no new versions
     assert again.exit_code == 0

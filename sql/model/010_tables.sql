@@ -1,9 +1,10 @@
--- The declared model, replaced as a whole when its content hash changes
--- (pipelines/model/tables.py). Column meanings are those of declared-model.md. Ids are unique
--- because the model loader rejects duplicates; no index is kept, as the tables are only ever
--- rewritten whole and read in bulk.
+-- The declared model, as the rules read it: temporary tables of the writer's connection, filled
+-- from the model loaded for the run (pipelines/model/tables.py). The model is YAML in git and
+-- read at every run anyway, so keeping a copy in the warehouse would only cost its writing; its
+-- hash and commit are in every run's record. Column meanings are those of declared-model.md;
+-- ids are unique because the model loader rejects duplicates.
 
-CREATE TABLE IF NOT EXISTS model_agents (
+CREATE OR REPLACE TEMP TABLE model_agents (
     agent_id                 VARCHAR NOT NULL,
     kind                     VARCHAR NOT NULL,
     sponsor                  VARCHAR,
@@ -18,14 +19,14 @@ CREATE TABLE IF NOT EXISTS model_agents (
 
 -- The provider principals that ARE an agent. `principal` is spelled like the observed
 -- identities' `principal` (AWS ARN, GCP email lowered, Entra id lowered, SCIM app:userName).
-CREATE TABLE IF NOT EXISTS model_identities (
+CREATE OR REPLACE TEMP TABLE model_identities (
     agent_id    VARCHAR NOT NULL,
     provider    VARCHAR NOT NULL,
     principal   VARCHAR NOT NULL,
     scope_hint  VARCHAR
 );
 
-CREATE TABLE IF NOT EXISTS model_allow_aws (
+CREATE OR REPLACE TEMP TABLE model_allow_aws (
     agent_id     VARCHAR NOT NULL,
     entry_index  INTEGER NOT NULL,
     actions      VARCHAR[] NOT NULL,
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS model_allow_aws (
     entry_hash   UBIGINT NOT NULL      -- of actions and resources, computed when loaded
 );
 
-CREATE TABLE IF NOT EXISTS model_allow_grants (
+CREATE OR REPLACE TEMP TABLE model_allow_grants (
     agent_id     VARCHAR NOT NULL,
     entry_index  INTEGER NOT NULL,
     grant_kind   VARCHAR NOT NULL,   -- gcp_binding | entra_app_role | entra_directory_role | scim_group
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS model_allow_grants (
 
 -- Sponsors listed under `sponsors:`, and those only named by an agent (listed = false): the HR
 -- feed usually knows them.
-CREATE TABLE IF NOT EXISTS model_sponsors (
+CREATE OR REPLACE TEMP TABLE model_sponsors (
     sponsor_id     VARCHAR NOT NULL,
     listed         BOOLEAN NOT NULL,
     email          VARCHAR,
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS model_sponsors (
     manager        VARCHAR
 );
 
-CREATE TABLE IF NOT EXISTS model_exceptions (
+CREATE OR REPLACE TEMP TABLE model_exceptions (
     exception_index  INTEGER NOT NULL,
     rule             VARCHAR NOT NULL,
     agent_id         VARCHAR,
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS model_exceptions (
     expires          TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS model_settings (
+CREATE OR REPLACE TEMP TABLE model_settings (
     model_hash               VARCHAR NOT NULL,
     inactive_after           INTERVAL NOT NULL,
     unused_credential_after  INTERVAL NOT NULL,
@@ -79,42 +80,4 @@ CREATE TABLE IF NOT EXISTS model_settings (
     sla_sponsor_inactive     INTERVAL NOT NULL,
     sla_expired              INTERVAL NOT NULL,
     sla_default              INTERVAL NOT NULL
-);
-
--- Derived from the model when it loads (sql/views/100_agent_tree.sql): each agent's chain, and
--- its AWS allowances as a set shared with every agent that declares the same entries (a
--- template's agents share one), ready for matching.
-CREATE TABLE IF NOT EXISTS agent_tree (
-    agent_id       VARCHAR NOT NULL,     -- unique, as in model_agents
-    root_agent     VARCHAR NOT NULL,
-    root_sponsor   VARCHAR NOT NULL,
-    parent         VARCHAR,
-    depth          INTEGER NOT NULL,     -- sponsor -> root agent = 1
-    expires        TIMESTAMPTZ,          -- its own, else inherited from the nearest ancestor
-    allow_set      HUGEINT               -- -> allow_sets.set_id; null when it declares no AWS allowance
-);
-
--- Every (agent, ancestor) pair, flat: the chain of an agent, and what a decision about the
--- ancestor reaches.
-CREATE TABLE IF NOT EXISTS agent_ancestors (
-    agent_id  VARCHAR NOT NULL,
-    ancestor  VARCHAR NOT NULL,
-    distance  INTEGER NOT NULL   -- 1: the parent
-);
-
-CREATE TABLE IF NOT EXISTS allow_sets (
-    set_id   HUGEINT NOT NULL,           -- the sum of its entries' hashes: the same entries, the same set
-    entries  STRUCT(action_globs VARCHAR[], resource_globs VARCHAR[])[] NOT NULL
-);
-
--- Sub-agents whose declared model is wider than their parent's (declared-model.md,
--- "Delegation chain"), computed when the model loads (sql/views/100_agent_tree.sql).
-CREATE TABLE IF NOT EXISTS agent_escalation (
-    agent_id       VARCHAR NOT NULL,
-    parent         VARCHAR NOT NULL,
-    aws_excess     STRUCT(action VARCHAR, resource VARCHAR)[],
-    other_excess   STRUCT(grant_kind VARCHAR, resource VARCHAR, role VARCHAR)[],
-    later_expiry   BOOLEAN,
-    own_expires    TIMESTAMPTZ,
-    parent_expires TIMESTAMPTZ
 );

@@ -1,12 +1,11 @@
--- What the model derives once, when it loads (load_model_tables copies each view into its
--- table, in this order).
+-- What the model derives, once per run, when it loads.
 
 -- Each declared agent's place in its delegation tree. A sub-agent's sponsor is its root's
 -- sponsor; its depth is the number of agents on its chain; an agent without `expires` inherits
 -- its nearest ancestor's. `allow_set` names its AWS allowances: agents declaring the same
 -- entries (the agents of one template) share one set, matched once per statement
 -- (sql/prepare/030).
-CREATE OR REPLACE VIEW agent_tree_of_model AS
+CREATE OR REPLACE TEMP TABLE agent_tree AS
 WITH RECURSIVE tree AS (
     SELECT agent_id, agent_id AS root_agent, sponsor AS root_sponsor, NULL::VARCHAR AS parent, 1 AS depth, expires
     FROM model_agents WHERE delegated_by IS NULL
@@ -18,7 +17,9 @@ WITH RECURSIVE tree AS (
 )
 SELECT tree.*, sets.allow_set FROM tree LEFT JOIN sets USING (agent_id);
 
-CREATE OR REPLACE VIEW agent_ancestors_of_model AS
+-- Every (agent, ancestor) pair, flat: the chain of an agent, and what a decision about the
+-- ancestor reaches (distance 1: the parent).
+CREATE OR REPLACE TEMP TABLE agent_ancestors AS
 WITH RECURSIVE up AS (
     SELECT agent_id, delegated_by AS ancestor, 1 AS distance FROM model_agents WHERE delegated_by IS NOT NULL
     UNION ALL
@@ -27,8 +28,9 @@ WITH RECURSIVE up AS (
 )
 SELECT * FROM up;
 
--- Each allowance set once, its entries ready for matching (the globs of 005_patterns.sql).
-CREATE OR REPLACE VIEW allow_sets_of_model AS
+-- Each allowance set once (its id: the sum of its entries' hashes, so the same entries make
+-- the same set), its entries ready for matching (the globs of 005_patterns.sql).
+CREATE OR REPLACE TEMP TABLE allow_sets AS
 WITH representative AS (
     SELECT allow_set AS set_id, min(agent_id) AS agent_id FROM agent_tree WHERE allow_set IS NOT NULL GROUP BY ALL
 )
@@ -42,7 +44,7 @@ GROUP BY r.set_id;
 -- containment as for grants: each declared (action, resource) pair must lie inside one of the
 -- parent's entries), or an explicit `expires` later than the parent's (own or inherited). An
 -- entry the parent declares as written needs no matching.
-CREATE OR REPLACE VIEW agent_escalation_of_model AS
+CREATE OR REPLACE TEMP TABLE agent_escalation AS
 WITH subs AS (
     SELECT t.agent_id, t.parent, coalesce(ps.entries, []) AS parent_entries, a.expires AS own_expires,
            p.expires AS parent_expires

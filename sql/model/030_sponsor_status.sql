@@ -3,7 +3,7 @@
 -- know; a sponsor neither knows is `missing`. A future `terminated_at` means active until then.
 -- `status_since` is when the current status began: the termination instant when there is one,
 -- else the end of the run whose HR feed first showed the status.
-CREATE OR REPLACE VIEW sponsor_status AS
+CREATE OR REPLACE TEMP VIEW sponsor_status AS
 WITH matched AS (
     SELECT s.*, coalesce(by_id.person_id, by_email.person_id) AS hr_person_id,
            coalesce(by_id.status, by_email.status) AS hr_status,
