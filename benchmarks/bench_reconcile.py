@@ -39,15 +39,19 @@ def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
     for staged in store.staged_scopes(run_id):
         load_scope(con, store, staged, run_seq)
     load_people(con, "people.csv", pq.read_table(estate / "people.parquet").to_pylist(), run_seq)
+    t_observations = time.perf_counter()
     load_model_tables(con, {name: pq.read_table(estate / "model" / f"{name}.parquet", schema=schema)
                             for name, schema in MODEL_SCHEMAS.items()})
     t1 = time.perf_counter()
     result = reconcile(con, run_seq, datetime.now(timezone.utc))
     end_run(con, run_seq, datetime.now(timezone.utc))
+    t_reconciled = time.perf_counter()
     checkpoint(con)
     t2 = time.perf_counter()
     return {"load_s": round(t1 - t0, 2), "reconcile_s": round(t2 - t1, 2), "evaluated": len(result.evaluated),
-            "open": sum(c.get("open", 0) for c in result.counts.values()), "timings": result.timings,
+            "open": sum(c.get("open", 0) for c in result.counts.values()),
+            "timings": {"observations": round(t_observations - t0, 2), "model": round(t1 - t_observations, 2),
+                        **result.timings, "checkpoint": round(t2 - t_reconciled, 2)},
             "by_rule": {r: c.get("open", 0) for r, c in result.counts.items()}}
 
 

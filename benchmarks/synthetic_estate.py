@@ -116,7 +116,8 @@ def generate(con: duckdb.DuckDBPyConnection, n: int, m: int) -> None:
                 WHEN j = {per} - 1 AND g.i % 40 = 11 THEN ['iam:PassRole', x.action]
                 ELSE [x.action] END AS actions,
            CASE WHEN j = {per} - 1 AND g.i % 5000 = 17 THEN ['iam:*'] END AS not_actions,
-           [replace(replace(x.resource, '{{t}}', g.team::VARCHAR), '{{a}}', g.account)] AS resources
+           CASE WHEN j = {per} - 1 AND g.i % 5000 = 17 THEN ['*']  -- a PowerUser-like statement, shared
+                ELSE [replace(replace(x.resource, '{{t}}', g.team::VARCHAR), '{{a}}', g.account)] END AS resources
     FROM g JOIN ({GRANTED}) x ON x.template = (g.j % g.entries)""")
     con.execute("""
     CREATE TABLE grants AS

@@ -8,22 +8,23 @@ WITH new AS (
     SELECT DISTINCT n.* FROM _staged_statements n
     WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE s.statement_id = n.statement_id)
 ), not_action_globs AS (
-    SELECT statement_id, list_transform(not_actions, lambda x: iam_glob(lower(x))) AS globs
-    FROM new WHERE not_actions IS NOT NULL
+    -- what a NotAction leaves depends on its list alone: expand each distinct list once
+    SELECT not_actions, list_transform(not_actions, lambda x: iam_glob(lower(x))) AS globs
+    FROM (SELECT DISTINCT not_actions FROM new WHERE not_actions IS NOT NULL)
 ), services AS (
     SELECT split_part(key, ':', 1) AS service, count(*) AS actions FROM aws_actions GROUP BY ALL
 ), left_over AS (
-    SELECT g.statement_id, split_part(a.key, ':', 1) AS service, list(a.key ORDER BY a.key) AS keys
+    SELECT g.not_actions, split_part(a.key, ':', 1) AS service, list(a.key ORDER BY a.key) AS keys
     FROM not_action_globs g CROSS JOIN aws_actions a
     WHERE NOT iam_covered(a.key, g.globs)
     GROUP BY ALL
 ), remaining AS (
-    SELECT l.statement_id,
+    SELECT l.not_actions,
            flatten(list(CASE WHEN len(l.keys) = s.actions THEN [l.service || ':' || chr(1)] ELSE l.keys END
                         ORDER BY l.service)) AS keys,
            bool_or(l.service = 'iam' AND len(l.keys) = s.actions) AS leaves_all_iam
     FROM left_over l JOIN services s USING (service)
-    GROUP BY l.statement_id
+    GROUP BY l.not_actions
 ), keyed AS (
     SELECT n.*,
            CASE WHEN n.not_actions IS NOT NULL THEN coalesce(r.keys, [])
@@ -31,12 +32,14 @@ WITH new AS (
            CASE WHEN n.not_resources IS NOT NULL THEN [chr(1)]
                 ELSE list_transform(coalesce(n.resources, []), lambda x: iam_key(x)) END AS resource_keys,
            coalesce(r.leaves_all_iam, false) AS leaves_all_iam
-    FROM new n LEFT JOIN remaining r USING (statement_id)
+    FROM new n LEFT JOIN remaining r ON r.not_actions = n.not_actions
 )
 SELECT * EXCLUDE (leaves_all_iam),
-       list_transform(action_keys, lambda k: iam_glob(iam_unkey(k))) AS action_globs,
-       CASE WHEN not_resources IS NULL THEN list_transform(resources, lambda x: iam_glob(x)) END AS resource_globs,
-       list_transform(not_resources, lambda x: iam_glob(x)) AS not_resource_globs,
+       -- the covering side is only ever a Deny's (an Allow is covered, never covers)
+       CASE WHEN effect = 'Deny' THEN list_transform(action_keys, lambda k: iam_glob(iam_unkey(k))) END AS action_globs,
+       CASE WHEN effect = 'Deny' AND not_resources IS NULL THEN list_transform(resources, lambda x: iam_glob(x)) END
+           AS resource_globs,
+       CASE WHEN effect = 'Deny' THEN list_transform(not_resources, lambda x: iam_glob(x)) END AS not_resource_globs,
        effect = 'Allow' AND (list_has_any(action_keys, [chr(1), chr(1) || ':' || chr(1), 'iam:' || chr(1)])
                              OR leaves_all_iam) AS admin
 FROM keyed;

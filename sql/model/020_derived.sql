@@ -34,9 +34,9 @@ CREATE OR REPLACE TEMP TABLE allow_sets AS
 WITH representative AS (
     SELECT allow_set AS set_id, min(agent_id) AS agent_id FROM agent_tree WHERE allow_set IS NOT NULL GROUP BY ALL
 )
-SELECT r.set_id,
+SELECT r.set_id,  -- entries in no particular order: one of them covering is what counts
        list({'action_globs': list_transform(m.actions, lambda x_: iam_glob(lower(x_))),
-             'resource_globs': list_transform(m.resources, lambda x_: iam_glob(x_))} ORDER BY m.entry_index) AS entries
+             'resource_globs': list_transform(m.resources, lambda x_: iam_glob(x_))}) AS entries
 FROM representative r JOIN model_allow_aws m USING (agent_id)
 GROUP BY r.set_id;
 
@@ -46,18 +46,17 @@ GROUP BY r.set_id;
 -- entry the parent declares as written needs no matching.
 CREATE OR REPLACE TEMP TABLE agent_escalation AS
 WITH subs AS (
-    SELECT t.agent_id, t.parent, coalesce(ps.entries, []) AS parent_entries, a.expires AS own_expires,
-           p.expires AS parent_expires
+    SELECT t.agent_id, t.parent, p.allow_set AS parent_set, a.expires AS own_expires, p.expires AS parent_expires
     FROM agent_tree t JOIN agent_tree p ON p.agent_id = t.parent JOIN model_agents a ON a.agent_id = t.agent_id
-    LEFT JOIN allow_sets ps ON ps.set_id = p.allow_set
 ), new_entries AS (
-    SELECT s.agent_id, m.actions, m.resources, s.parent_entries
+    SELECT s.agent_id, s.parent_set, m.actions, m.resources
     FROM subs s JOIN model_allow_aws m USING (agent_id)
     LEFT JOIN model_allow_aws pm ON pm.agent_id = s.parent AND pm.entry_hash = m.entry_hash
     WHERE pm.agent_id IS NULL
 ), declared_pairs AS (
-    SELECT agent_id, parent_entries, action, unnest(resources) AS resource
-    FROM (SELECT agent_id, parent_entries, unnest(actions) AS action, resources FROM new_entries)
+    SELECT agent_id, coalesce(ps.entries, []) AS parent_entries, action, unnest(resources) AS resource
+    FROM (SELECT agent_id, parent_set, unnest(actions) AS action, resources FROM new_entries) n
+    LEFT JOIN allow_sets ps ON ps.set_id = n.parent_set
 ), aws AS (
     SELECT agent_id, list({action: action, resource: resource}) AS excess
     FROM declared_pairs

@@ -31,7 +31,7 @@ WITH observed AS (
     JOIN agent_tree t ON t.agent_id = b.agent_id AND t.parent = u.against
     WHERE u.basis = 'parent' AND u.denied_by IS NULL
 ), observed_by_identity AS (
-    SELECT provider, scope_id, identity_id, agent_id, list(DISTINCT {action: action, resource: resource}) AS pairs
+    SELECT provider, scope_id, identity_id, agent_id, list_sort(list(DISTINCT {action: action, resource: resource})) AS pairs
     FROM observed GROUP BY ALL
 ), subjects AS (
     SELECT agent_id FROM agent_escalation

@@ -19,14 +19,14 @@ WITH effective AS (
     SELECT * FROM r_uncovered_pairs WHERE basis = 'own' AND denied_by IS NULL
 ), aws AS (
     SELECT e.provider, e.scope_id, e.identity_id, e.source,
-           list(DISTINCT {action: e.action, resource: e.resource}) AS pairs,
+           list_sort(list(DISTINCT {action: e.action, resource: e.resource})) AS pairs,
            list(DISTINCT e.statement_index ORDER BY e.statement_index) AS statements,
            list(DISTINCT e.condition) FILTER (WHERE e.condition IS NOT NULL) AS conditions,
            bool_or(e.not_actions IS NOT NULL) AS not_action,
            bool_or(e.not_resources IS NOT NULL) AS not_resource
     FROM effective e GROUP BY ALL
 ), denied AS (
-    SELECT provider, scope_id, identity_id, source, list(DISTINCT {action: action, resource: resource, denied_by: denied_by})
+    SELECT provider, scope_id, identity_id, source, list_sort(list(DISTINCT {action: action, resource: resource, denied_by: denied_by}))
            AS denied
     FROM r_uncovered_pairs WHERE basis = 'own' AND denied_by IS NOT NULL GROUP BY ALL
 )

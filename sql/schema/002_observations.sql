@@ -70,8 +70,8 @@ CREATE TABLE IF NOT EXISTS grant_history (
 -- Content-addressed and immutable: a statement id always means the same text. The matching
 -- columns are derived once, when a statement is first seen (sql/views/005_patterns.sql):
 -- `action_keys` / `resource_keys` are what the statement grants (a NotAction statement: every
--- catalogue action it does not exclude; a NotResource one: `*`), `*_globs` what it covers when it
--- is a Deny that subtracts.
+-- catalogue action it does not exclude; a NotResource one: `*`), `*_globs` (Deny statements
+-- only) what it covers when it subtracts.
 CREATE TABLE IF NOT EXISTS statements (
     statement_id        VARCHAR NOT NULL,    -- unique: only statements not yet here are inserted
     effect              VARCHAR NOT NULL,
@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS statements (
     condition           JSON,
     action_keys         VARCHAR[] NOT NULL,
     resource_keys       VARCHAR[] NOT NULL,
-    action_globs        VARCHAR[] NOT NULL,
+    action_globs        VARCHAR[],
     resource_globs      VARCHAR[],           -- null for NotResource: see not_resource_globs
     not_resource_globs  VARCHAR[],
     admin               BOOLEAN NOT NULL     -- an Allow of `*`, `*:*` or `iam:*` (or NotAction leaving all of iam)
