@@ -30,14 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.model.tables import SCHEMAS as MODEL_SCHEMAS, load_model_tables  # noqa: E402
 from pipelines.reconcile.runner import reconcile  # noqa: E402
 from pipelines.staging import StagingStore, new_run_id  # noqa: E402
-from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people, load_scope  # noqa: E402
+from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people, load_scopes  # noqa: E402
 
 
 def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
     t0 = time.perf_counter()
     run_seq = begin_run(con, run_id, datetime.now(timezone.utc), "benchmark")
-    for staged in store.staged_scopes(run_id):
-        load_scope(con, store, staged, run_seq)
+    load_scopes(con, store, list(store.staged_scopes(run_id)), run_seq)
     load_people(con, "people.csv", pq.read_table(estate / "people.parquet").to_pylist(), run_seq)
     t_observations = time.perf_counter()
     load_model_tables(con, {name: pq.read_table(estate / "model" / f"{name}.parquet", schema=schema)

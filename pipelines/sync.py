@@ -13,7 +13,7 @@ import duckdb
 from connectors.base import Connector, ScopeFailed
 from connectors.records import Scope
 from pipelines.staging import StagedScope, StagingStore
-from pipelines.warehouse import load_scope
+from pipelines.warehouse import load_scopes
 from pipelines.warehouse.load import scope_status
 
 log = logging.getLogger(__name__)
@@ -76,4 +76,5 @@ def extract_all(
 def load_all(
     con: duckdb.DuckDBPyConnection, store: StagingStore, staged: list[StagedScope], run_seq: int
 ) -> list[ScopeOutcome]:
-    return [ScopeOutcome(s, load_scope(con, store, s, run_seq)) for s in staged]
+    changes = load_scopes(con, store, staged, run_seq)
+    return [ScopeOutcome(s, changes.get(s.key, {})) for s in staged]

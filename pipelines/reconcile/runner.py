@@ -77,9 +77,8 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
     if stored.get(BLAST_RADIUS) != fingerprints[BLAST_RADIUS]:  # else it holds as it was
         with _timed(BLAST_RADIUS):
             con.execute((SQL_DIR / "reconcile" / "030_blast_radius.sql").read_text())
-            for kind in ("agent", "sponsor"):
-                history.merge(con, history.BLAST_RADIUS, {"subject_kind": kind},
-                              f"SELECT * FROM _blast_radius WHERE subject_kind = '{kind}'", run_seq)
+            h = history.BLAST_RADIUS
+            history.merge(con, h, [("agent",), ("sponsor",)], history.relation_source("_blast_radius", h), run_seq)
     con.execute("DELETE FROM rule_evaluations")
     con.executemany("INSERT INTO rule_evaluations VALUES (?, ?, ?)", [(k, v, run_seq) for k, v in fingerprints.items()])
     return _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate])

@@ -1,24 +1,32 @@
 """The interval (SCD-2) merge shared by every observation table.
 
-Given the complete set of rows a sync observed for one partition (a scope, or an HR feed), it
-closes the versions that are gone or changed and opens the new ones, in set-based statements.
+Given the complete set of rows a sync observed for some partitions (scopes, an HR feed), it
+closes the versions that are gone or changed and opens the new ones, in set-based statements
+over all the partitions at once: a run's scopes are merged together, not one after another.
 Rows that did not change are not touched, so an unchanged sync writes nothing.
 
-Activity columns (last authentication, last use) are the exception: an identity in use changes
-them on every sync, and a new version per sync for every busy role would make an hourly sync of
-an unchanged estate cost as much as the first. They are refreshed in place on the open version
-instead; they only move forward, so "as of" a past run they read as "used at least until then".
+A digest of each partition's observation (row count and the sums of the rows' hashes) is
+kept: a partition staged exactly as last time is recognised by reading its rows once, without
+joining them against the history; a partition seen for the first time is inserted without any.
+
+Activity columns (last authentication, last use) are the exception to versioning: an identity
+in use changes them on every sync, and a new version per sync for every busy role would make an
+hourly sync of an unchanged estate cost as much as the first. They are refreshed in place on
+the open version instead; they only move forward, so "as of" a past run they read as "used at
+least until then".
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
 class History:
     table: str
-    partition: tuple[str, ...]  # columns fixed for one merge: ("provider", "scope_id")
+    partition: tuple[str, ...]  # columns that say which observation a row belongs to: ("provider", "scope_id")
     key: tuple[str, ...]  # identifies an entity inside the partition
     attributes: tuple[str, ...]  # what makes a version (hashed into row_hash)
     activity: tuple[str, ...] = ()  # refreshed in place on the open version
@@ -65,7 +73,6 @@ PEOPLE = History(
     ("person_id",),
     ("email", "status", "terminated_at", "manager"),
 )
-
 BLAST_RADIUS = History(
     "blast_radius_history",
     ("subject_kind",),
@@ -75,107 +82,139 @@ BLAST_RADIUS = History(
 
 BY_ENTITY = {"identities": IDENTITIES, "credentials": CREDENTIALS, "grants": GRANTS, "edges": EDGES}
 
+# A source of observed rows: given the connection and a table of partition keys, SQL yielding
+# those partitions' rows (their partition columns and `observed` columns), or None when there
+# is nothing to read for them.
+Source = Callable[[duckdb.DuckDBPyConnection, str], str | None]
 
-def merge(
-    con: duckdb.DuckDBPyConnection, h: History, partition: dict[str, str], observed_sql: str, run_seq: int
-) -> tuple[int, int]:
-    """Merge `observed_sql` (a query yielding at least `h.observed`, one row per key) as the
-    complete observation of `partition` at `run_seq`. Returns (opened, closed) version counts.
 
-    A digest of the observation (row count and the sums of the rows' hashes) is kept per
-    partition: a sync that staged exactly what the last one did is recognised by reading its
-    rows once, without joining them against the history."""
-    partition_key = "/".join(partition.values())
+def parquet_source(h: History, files: dict[tuple, str]) -> Source:
+    """Staged Parquet files, one per partition, holding `h.observed`: only the files of the
+    partitions asked for are read, each row labelled with its partition by its file name."""
+
+    def sql(con: duckdb.DuckDBPyConnection, parts: str) -> str | None:
+        wanted = {tuple(r) for r in con.execute(f"SELECT {', '.join(h.partition)} FROM {parts}").fetchall()}
+        chosen = {k: f for k, f in files.items() if k in wanted}
+        if not chosen:
+            return None
+        names = pa.table({"filename": list(chosen.values()),
+                          **{c: [k[i] for k in chosen] for i, c in enumerate(h.partition)}})
+        con.register("_file_names", names)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _files_{parts} AS SELECT * FROM _file_names")
+        con.unregister("_file_names")
+        return (f"SELECT f.* EXCLUDE (filename), r.* EXCLUDE (filename) "
+                f"FROM read_parquet({_literal(list(chosen.values()))}, filename = true) r "
+                f"JOIN _files_{parts} f USING (filename)")
+
+    return sql
+
+
+def relation_source(relation: str, h: History) -> Source:
+    """A table or view that already holds the partition columns."""
+    cols = ", ".join(h.partition)
+    return lambda con, parts: f"SELECT * FROM {relation} WHERE ({cols}) IN (SELECT ({cols}) FROM {parts})"
+
+
+def merge(con: duckdb.DuckDBPyConnection, h: History, partitions: list[tuple], source: Source, run_seq: int
+          ) -> dict[tuple, tuple[int, int]]:
+    """Merge the observation of each of `partitions` (every row `source` yields for it; none
+    closes everything it had) at `run_seq`. Returns (opened, closed) version counts of the
+    partitions that changed."""
+    if not partitions:
+        return {}
+    cols = ", ".join(h.partition)
     versioned = f"hash({', '.join(h.versioned)})"
     activity = f"hash({', '.join(h.activity)})" if h.activity else "0"
-    digest_of = f"count(*), coalesce(sum({versioned}::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0)"
-    prior = con.execute(
-        "SELECT rows, versioned, activity FROM observation_digests WHERE history_table = ? AND partition_key = ?",
-        [h.table, partition_key],
+    digest = "count(*) AS rows, sum({v}::HUGEINT) AS versioned, sum(" + activity + "::HUGEINT) AS activity"
+    key = f"concat_ws('/', {cols})"
+    con.register("_partitions", pa.table({c: [p[i] for p in partitions] for i, c in enumerate(h.partition)}))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _parts AS SELECT p.*, d.rows, d.versioned, d.activity "
+        f"FROM _partitions p LEFT JOIN observation_digests d ON d.history_table = ? AND d.partition_key = {key}",
+        [h.table],
+    )
+    con.unregister("_partitions")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT {cols} FROM _parts WHERE rows IS NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _known AS SELECT * FROM _parts WHERE rows IS NOT NULL")
+
+    # First observations: inserted as they are, their digest taken from what was written.
+    if (rows := source(con, "_new")) is not None:
+        con.execute(
+            f"INSERT INTO {h.table} BY NAME SELECT {cols}, {', '.join(h.observed)}, {versioned} AS row_hash, "
+            f"{run_seq} AS valid_from, NULL AS valid_to FROM ({rows})"
+        )
+    written = (f"SELECT {cols}, {digest.format(v='row_hash')} FROM {h.table} WHERE valid_from = {run_seq} "
+               f"AND valid_to IS NULL AND ({cols}) IN (SELECT ({cols}) FROM _new) GROUP BY ALL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _digest AS {_digests('_new', written, cols)}")
+
+    # Partitions seen before: their digest now; those that differ from the last one are merged.
+    rows = source(con, "_known")
+    now = f"SELECT {cols}, {digest.format(v=versioned)} FROM ({rows}) GROUP BY ALL" if rows else None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS {_digests('_known', now, cols)}")
+    con.execute(
+        "DELETE FROM _changed c USING _known k WHERE "
+        + " AND ".join(f"c.{x} = k.{x}" for x in h.partition)
+        + " AND c.rows = k.rows AND c.versioned = k.versioned AND c.activity = k.activity"
+    )
+    if con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]:
+        _merge_changes(con, h, source, versioned, run_seq)
+        con.execute("INSERT INTO _digest SELECT * FROM _changed")
+    con.execute(
+        f"INSERT OR REPLACE INTO observation_digests SELECT ?, {key}, rows, versioned, activity FROM _digest",
+        [h.table],
+    )
+    return _changes(con, h, run_seq)
+
+
+def _digests(parts: str, query: str | None, cols: str) -> str:
+    """Every partition of `parts` with its digest from `query` (an empty observation: zeros)."""
+    if query is None:
+        return f"SELECT {cols}, 0::BIGINT AS rows, 0::HUGEINT AS versioned, 0::HUGEINT AS activity FROM {parts}"
+    return (f"SELECT p.{cols.replace(', ', ', p.')}, coalesce(d.rows, 0) AS rows, coalesce(d.versioned, 0)::HUGEINT "
+            f"AS versioned, coalesce(d.activity, 0)::HUGEINT AS activity FROM {parts} p LEFT JOIN ({query}) d "
+            f"USING ({cols})")
+
+
+def _merge_changes(con, h: History, source: Source, versioned: str, run_seq: int) -> None:
+    cols = ", ".join(h.partition)
+    rows = source(con, "_changed")
+    observed = f"SELECT {cols}, {', '.join(h.observed)}, {versioned} AS row_hash FROM ({rows})" if rows else None
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _observed AS {observed}" if observed
+        else f"CREATE OR REPLACE TEMP TABLE _observed AS SELECT {cols}, {', '.join(h.observed)}, row_hash "
+             f"FROM {h.table} WHERE false"
+    )
+    same = " AND ".join([f"o.{c} = h.{c}" for c in h.partition] + [f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key]
+                        + ["o.row_hash = h.row_hash"])
+    changed = f"({', '.join(f'h.{c}' for c in h.partition)}) IN (SELECT ({cols}) FROM _changed)"
+    con.execute(
+        f"UPDATE {h.table} h SET valid_to = {run_seq} WHERE h.valid_to IS NULL AND {changed} "
+        f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {same})"
+    )
+    if h.activity:
+        moved = " OR ".join(f"o.{c} IS DISTINCT FROM h.{c}" for c in h.activity)
+        con.execute(
+            f"UPDATE {h.table} h SET {', '.join(f'{c} = o.{c}' for c in h.activity)} FROM _observed o "
+            f"WHERE h.valid_to IS NULL AND {same} AND ({moved})"
+        )
+    con.execute(
+        f"INSERT INTO {h.table} BY NAME SELECT o.*, {run_seq} AS valid_from, NULL AS valid_to FROM _observed o "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {h.table} h WHERE h.valid_to IS NULL AND {same})"
+    )
+    con.execute("DROP TABLE _observed")
+
+
+def _changes(con, h: History, run_seq: int) -> dict[tuple, tuple[int, int]]:
+    cols = ", ".join(h.partition)
+    rows = con.execute(
+        f"SELECT {cols}, count(*) FILTER (WHERE valid_from = {run_seq}), count(*) FILTER (WHERE valid_to = {run_seq}) "
+        f"FROM {h.table} WHERE valid_from = {run_seq} OR valid_to = {run_seq} GROUP BY ALL"
     ).fetchall()
-    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
-    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
-    params = {**partition, "run_seq": run_seq}
-    if not prior:  # the partition's first observation: nothing to close or compare with
-        opened = con.execute(
-            f"INSERT INTO {h.table} BY NAME SELECT {partition_cols}, {', '.join(h.observed)}, {versioned} AS row_hash, "
-            f"$run_seq AS valid_from, NULL AS valid_to FROM ({observed_sql})",
-            params,
-        ).fetchall()[0][0]
-        # its digest from what was written (row_hash is the versioned hash, taken as it was staged)
-        digest = con.execute(
-            f"SELECT count(*), coalesce(sum(row_hash::HUGEINT), 0), coalesce(sum({activity}::HUGEINT), 0) "
-            f"FROM {h.table} h WHERE {where_partition} AND h.valid_to IS NULL",
-            partition,
-        ).fetchall()[0]
-        closed = 0
-        _store_digest(con, h, partition_key, digest)
-        return opened, closed
-    digest = con.execute(f"SELECT {digest_of} FROM ({observed_sql})").fetchall()[0]
-    if prior[0] == digest:
-        return 0, 0
-    if prior[0][:2] == digest[:2]:  # only activity moved
-        _refresh_activity(con, h, partition, observed_sql, versioned)
-        opened = closed = 0
-    else:
-        opened, closed = _merge_changes(con, h, partition, observed_sql, versioned, params)
-    _store_digest(con, h, partition_key, digest)
-    return opened, closed
+    n = len(h.partition)
+    return {tuple(r[:n]): (r[n], r[n + 1]) for r in rows}
 
 
-def _store_digest(con, h: History, partition_key: str, digest) -> None:
-    con.execute(
-        "INSERT OR REPLACE INTO observation_digests VALUES (?, ?, ?, ?, ?)", [h.table, partition_key, *digest]
-    )
-
-
-def _same_version(h: History) -> str:
-    return " AND ".join([f"o.{c} IS NOT DISTINCT FROM h.{c}" for c in h.key] + ["o.row_hash = h.row_hash"])
-
-
-def _observed(con, h: History, observed_sql: str, versioned: str) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _observed AS "
-        f"SELECT {', '.join(h.observed)}, {versioned} AS row_hash FROM ({observed_sql})"
-    )
-
-
-def _update_activity(con, h: History, partition: dict) -> None:
-    """Refresh the activity columns of the open versions that `_observed` sees unchanged."""
-    if not h.activity:
-        return
-    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
-    changed = " OR ".join(f"o.{c} IS DISTINCT FROM h.{c}" for c in h.activity)
-    con.execute(
-        f"UPDATE {h.table} h SET {', '.join(f'{c} = o.{c}' for c in h.activity)} FROM _observed o "
-        f"WHERE {where_partition} AND h.valid_to IS NULL AND {_same_version(h)} AND ({changed})",
-        partition,
-    )
-
-
-def _refresh_activity(con, h: History, partition: dict, observed_sql: str, versioned: str) -> None:
-    _observed(con, h, observed_sql, versioned)
-    _update_activity(con, h, partition)
-    con.execute("DROP TABLE _observed")
-
-
-def _merge_changes(con, h: History, partition: dict, observed_sql: str, versioned: str, params: dict) -> tuple[int, int]:
-    _observed(con, h, observed_sql, versioned)
-    where_partition = " AND ".join(f"h.{c} = ${c}" for c in h.partition)
-    partition_cols = ", ".join(f"${c} AS {c}" for c in h.partition)
-    closed = con.execute(
-        f"UPDATE {h.table} h SET valid_to = $run_seq "
-        f"WHERE {where_partition} AND h.valid_to IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM _observed o WHERE {_same_version(h)})",
-        params,
-    ).fetchone()[0]
-    _update_activity(con, h, partition)
-    opened = con.execute(
-        f"INSERT INTO {h.table} BY NAME "
-        f"SELECT {partition_cols}, o.*, $run_seq AS valid_from, NULL AS valid_to FROM _observed o "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {h.table} h WHERE {where_partition} AND h.valid_to IS NULL "
-        f"AND {_same_version(h)})",
-        params,
-    ).fetchone()[0]
-    con.execute("DROP TABLE _observed")
-    return opened, closed
+def _literal(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_literal, value)) + "]"
+    return "'" + str(value).replace("'", "''") + "'"

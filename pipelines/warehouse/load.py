@@ -1,8 +1,8 @@
 """The single writer: loads staged scopes and the HR feed into the warehouse.
 
-Each scope is loaded in one transaction. Only entity types the connector declared complete are
-merged into the interval tables; rows of an incomplete type stay in staging (as evidence) and
-never become current.
+A run's scopes are loaded together, in one transaction. Only entity types the connector declared
+complete are merged into the interval tables; rows of an incomplete type stay in staging (as
+evidence) and never become current.
 """
 
 import json
@@ -37,27 +37,30 @@ def scope_status(staged: StagedScope) -> str:
     return "complete" if all(staged.complete(e) for e in ENTITY_TYPES) else "incomplete"
 
 
-def load_scope(
-    con: duckdb.DuckDBPyConnection, store: StagingStore, staged: StagedScope, run_seq: int
-) -> dict[str, tuple[int, int]]:
-    """Record the scope's sync and merge its complete entity types. Returns, per merged entity
-    type, the (opened, closed) version counts."""
-    if "file" not in store.fs.protocol and "local" not in store.fs.protocol:
+def load_scopes(
+    con: duckdb.DuckDBPyConnection, store: StagingStore, staged: list[StagedScope], run_seq: int
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Record every staged scope's sync and merge each complete entity type of all of them at
+    once, in one transaction: the run's load lands whole or not at all. Returns, per scope key
+    and entity type, the (opened, closed) version counts of what changed."""
+    if not any(p in ("file", "local") for p in (store.fs.protocol if isinstance(store.fs.protocol, tuple)
+                                                else (store.fs.protocol,))):
         con.register_filesystem(store.fs)
-    changes: dict[str, tuple[int, int]] = {}
+    changes: dict[str, dict[str, tuple[int, int]]] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        record_sync(con, staged, run_seq)
-        partition = {"provider": staged.provider, "scope_id": staged.scope_id}
+        for s in staged:
+            record_sync(con, s, run_seq)
         for entity in ENTITY_TYPES:
-            if not staged.complete(entity):
-                continue
-            if entity == "grants":
-                _add_statements(con, staged.files["statements"])
-            changes[entity] = history.merge(
-                con, history.BY_ENTITY[entity], partition, f"SELECT * FROM {_parquet(staged.files[entity])}", run_seq
-            )
-            record_changes(con, run_seq, entity, partition, *changes[entity])
+            done = [s for s in staged if s.complete(entity)]
+            if entity == "grants" and done:
+                _add_statements(con, [s.files["statements"] for s in done])
+            h = history.BY_ENTITY[entity]
+            files = {(s.provider, s.scope_id): s.files[entity] for s in done}
+            merged = history.merge(con, h, list(files), history.parquet_source(h, files), run_seq)
+            for (provider, scope_id), counts in merged.items():
+                changes.setdefault(f"{provider}:{scope_id}", {})[entity] = counts
+                record_changes(con, run_seq, entity, provider, scope_id, *counts)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -70,14 +73,16 @@ def load_people(
 ) -> tuple[int, int]:
     """Merge a complete HR feed (already validated) as the people of `source` at `run_seq`."""
     schema = pa.schema(
-        [("person_id", pa.string()), ("email", pa.string()), ("status", pa.string()),
+        [("source", pa.string()), ("person_id", pa.string()), ("email", pa.string()), ("status", pa.string()),
          ("terminated_at", pa.timestamp("us", tz="UTC")), ("manager", pa.string())]
     )
-    con.register("_people", pa.Table.from_pylist(list(people), schema=schema))
+    con.register("_people", pa.Table.from_pylist([{**p, "source": source} for p in people], schema=schema))
     con.execute("BEGIN TRANSACTION")
     try:
-        result = history.merge(con, history.PEOPLE, {"source": source}, "SELECT * FROM _people", run_seq)
-        record_changes(con, run_seq, "people", {"provider": "hr", "scope_id": source}, *result)
+        h = history.PEOPLE
+        result = history.merge(con, h, [(source,)], history.relation_source("_people", h), run_seq).get(
+            (source,), (0, 0))
+        record_changes(con, run_seq, "people", "hr", source, *result)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -108,19 +113,15 @@ def record_sync(con: duckdb.DuckDBPyConnection, s: StagedScope, run_seq: int) ->
     )
 
 
-def record_changes(con, run_seq: int, entity: str, partition: dict, opened: int, closed: int) -> None:
+def record_changes(con, run_seq: int, entity: str, provider: str, scope_id: str, opened: int, closed: int) -> None:
     if opened or closed:
         con.execute(
-            "INSERT INTO observation_changes VALUES (?, ?, ?, ?, ?, ?)",
-            [run_seq, entity, *partition.values(), opened, closed],
+            "INSERT INTO observation_changes VALUES (?, ?, ?, ?, ?, ?)", [run_seq, entity, provider, scope_id, opened, closed]
         )
 
 
-def _add_statements(con: duckdb.DuckDBPyConnection, url: str) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _staged_statements AS SELECT * FROM {_parquet(url)}")
+def _add_statements(con: duckdb.DuckDBPyConnection, urls: list[str]) -> None:
+    listed = "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in urls) + "]"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _staged_statements AS SELECT * FROM read_parquet({listed})")
     con.execute((SQL_DIR / "load" / "statements.sql").read_text())
     con.execute("DROP VIEW _staged_statements")
-
-
-def _parquet(url: str) -> str:
-    return "read_parquet('" + url.replace("'", "''") + "')"

@@ -7,7 +7,7 @@ import pytest
 
 from connectors.records import ENTITY_TYPES, Scope, stable_id
 from pipelines.staging import StagingStore, new_run_id
-from pipelines.warehouse import begin_run, connect, end_run, load_scope
+from pipelines.warehouse import begin_run, connect, end_run, load_scopes
 
 SCOPE = Scope("aws", "111122223333", environment="prod")
 USER = {"identity_id": "AIDAUSER1", "principal": "arn:aws:iam::111122223333:user/bot", "name": "bot",
@@ -39,7 +39,7 @@ def warehouse(tmp_path):
             w.incomplete(e, "GAAD page 2 failed") if e == incomplete else w.complete(e)
         staged = w.close()
         seq = begin_run(con, run_id, datetime.now(timezone.utc), "test")
-        load_scope(con, store, staged, seq)
+        load_scopes(con, store, [staged], seq)
         end_run(con, seq, datetime.now(timezone.utc))
         return seq
 
