@@ -1,7 +1,7 @@
 """The declared model: who sponsors each non-human identity, what it may hold, until when.
 
     model = load_model("examples/model")      # raises LoadErrors listing every error
-    model.agent_chain("invoice-ocr")           # ['alice@example.com', 'invoice-agent', 'invoice-ocr']
+    tables = model_tables(model)               # pipelines.model.tables: what the rules read
 """
 
 from pipelines.located import LoadErrors, LocatedError

@@ -6,7 +6,7 @@ Checks that need more than one agent (references, duplicates, cycles) live in th
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
@@ -73,8 +73,6 @@ class Settings(StrictModel):
     revocation: Revocation = Field(default_factory=Revocation)
 
 
-# Per-agent overrides: the thresholds that make sense for one agent alone.
-AGENT_OVERRIDES = ("inactive_after", "unused_credential_after", "max_credential_age")
 
 
 # -- sponsors ---------------------------------------------------------------------------------
@@ -94,12 +92,6 @@ class Sponsor(StrictModel):
         if self.terminated_at is not None and self.status != "terminated":
             raise invalid(f"terminated_at is set but status is '{self.status}'; set status: terminated", at=("status",))
         return self
-
-    def status_at(self, now: datetime) -> SponsorStatus:
-        """A sponsor whose termination lies in the future is active until then."""
-        if self.status == "terminated" and self.terminated_at is not None and self.terminated_at > now:
-            return "active"
-        return self.status
 
 
 # -- agents -----------------------------------------------------------------------------------

@@ -50,18 +50,18 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_seq: int, now: datetime, ignor
     return result
 
 
-_timings: dict[str, float] = {}
+class _Timings(dict):
+    """Seconds per step, for the run's record and the benchmark."""
 
-
-@contextmanager
-def _timed(step: str):
-    start = time.perf_counter()
-    yield
-    _timings[step] = round(time.perf_counter() - start, 3)
+    @contextmanager
+    def __call__(self, step: str):
+        start = time.perf_counter()
+        yield
+        self[step] = round(time.perf_counter() - start, 3)
 
 
 def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Reconciled:
-    _timings.clear()
+    _timed = _Timings()
     con.execute("DELETE FROM run_context")
     con.execute("INSERT INTO run_context VALUES (?, ?, ?)", [run_seq, now, list(ignore)])
     catalogue = rules()
@@ -73,7 +73,7 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
         with _timed(prep.path.stem):
             con.execute(prep.sql)
     for phase in sorted({r.phase for r in catalogue}):
-        _phase(con, [r for r in catalogue if r.phase == phase], {r.id for r in evaluate})
+        _phase(con, [r for r in catalogue if r.phase == phase], {r.id for r in evaluate}, _timed)
     if stored.get(BLAST_RADIUS) != fingerprints[BLAST_RADIUS]:  # else it holds as it was
         with _timed(BLAST_RADIUS):
             con.execute((SQL_DIR / "reconcile" / "030_blast_radius.sql").read_text())
@@ -81,10 +81,10 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
             history.merge(con, h, [("agent",), ("sponsor",)], history.relation_source("_blast_radius", h), run_seq)
     con.execute("DELETE FROM rule_evaluations")
     con.executemany("INSERT INTO rule_evaluations VALUES (?, ?, ?)", [(k, v, run_seq) for k, v in fingerprints.items()])
-    return _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate])
+    return _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate], _timed)
 
 
-def _phase(con, phase_rules: list[Rule], evaluate: set[str]) -> None:
+def _phase(con, phase_rules: list[Rule], evaluate: set[str], _timed: _Timings) -> None:
     con.execute(_CANDIDATES)
     for r in phase_rules:
         if r.id in evaluate:
@@ -168,8 +168,8 @@ def _fingerprints(con, catalogue: tuple[Rule, ...]) -> dict[str, str]:
     return prints
 
 
-def _summary(con, run_seq: int, evaluated: list[str], carried: list[str]) -> Reconciled:
-    out = Reconciled(run_seq, evaluated, carried, dict(_timings))
+def _summary(con, run_seq: int, evaluated: list[str], carried: list[str], timings: dict) -> Reconciled:
+    out = Reconciled(run_seq, evaluated, carried, dict(timings))
     for rule, event, n in con.execute(
         "SELECT f.rule, e.event, count(*) FROM finding_events e JOIN findings f USING (id) WHERE e.run_seq = ? "
         "GROUP BY ALL ORDER BY ALL",
