@@ -1,5 +1,6 @@
 -- The candidates of this phase (`_candidates`, from the rules evaluated and the findings carried
--- over) become final findings: stable id, catalogue title and severity (raised one step for an
+-- over) become final findings: stable id, the sync run they were observed in (`observed_run` in
+-- the evidence), catalogue title and severity (raised one step for an
 -- identity holding an admin-equivalent entitlement), chain [sponsor, root agent, ..., agent], staleness, and the exceptions that
 -- suppress them. Candidates of a (rule, scope) whose observation is stale are dropped (`_frozen`):
 -- their findings stay exactly as they were.
@@ -14,7 +15,8 @@ WITH kept AS (
     SELECT agent_id, list(ancestor ORDER BY distance DESC) AS ancestors
     FROM agent_ancestors WHERE agent_id IN (SELECT agent_id FROM kept) GROUP BY agent_id
 ), enriched AS (
-    SELECT k.*, r.title, least(5, r.severity + CASE WHEN a.admin_grants > 0 THEN 1 ELSE 0 END) AS severity,
+    SELECT k.* REPLACE (json_merge_patch(k.evidence, json_object('observed_run', o.run_id)) AS evidence),
+           r.title, least(5, r.severity + CASE WHEN a.admin_grants > 0 THEN 1 ELSE 0 END) AS severity,
            t.root_sponsor AS sponsor,
            CASE WHEN t.agent_id IS NOT NULL THEN list_concat([t.root_sponsor], coalesce(c.ancestors, []), [t.agent_id])
            END AS chain,
@@ -24,6 +26,8 @@ WITH kept AS (
     LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
     LEFT JOIN agent_tree t USING (agent_id)
     LEFT JOIN chains c USING (agent_id)
+    LEFT JOIN (SELECT f.provider, f.scope_id, r.run_id FROM scope_freshness f JOIN runs r ON r.run_seq = f.observed_seq
+               WHERE f.entity = 'identities') o USING (provider, scope_id)
     LEFT JOIN _stale s USING (rule, provider, scope_id)
 ), active_exceptions AS (
     SELECT * FROM model_exceptions WHERE expires > clock_now()

@@ -247,7 +247,8 @@ def planted(moto_server, tmp_path_factory):
     listed = project.idrift("findings", "--format", "json")
     assert listed.exit_code == 0
     findings = [json.loads(line) for line in listed.stdout.splitlines()]
-    yield {"findings": findings, "p": p, "project": project, "prod": prod, "dev": dev, "management": management}
+    yield {"findings": findings, "p": p, "project": project, "prod": prod, "dev": dev, "management": management,
+           "run_stdout": result.stdout}
     mp.undo()
 
 
@@ -291,6 +292,9 @@ def test_ent_excess_exactly(planted):
     assert not any(pair["action"].startswith(("s3:", "ec2:", "iam:")) for pair in notaction["uncovered"])
     assert by_principal[p["conditional"]]["evidence"]["conditions"]
     assert by_principal[p["admin"]]["severity"] == 5  # raised one step: AdministratorAccess
+    runs = {f["evidence"]["observed_run"] for f in planted["findings"] if f["provider"] == "aws"}
+    assert len(runs) == 1 and runs <= {line.split()[1] for line in planted["run_stdout"].splitlines()
+                                      if line.startswith("run ")}  # the sync run they came from
     assert by_principal[p["wider"]]["severity"] == 4
 
 
