@@ -131,7 +131,7 @@ CASES = {
     ),
     "secret in token_env": (
         "model: m\nsources:\n  - scim:\n      name: slack\n      url: https://x.test/scim\n"
-        "      token_env: xoxb-123456789012-abcdefghijkl\n",
+        "      token_env: xoxb-123456789012-fakeabcdefgh\n",
         (6, 18, "sources[0].scim.token_env"),
         "this value looks like a secret",
     ),

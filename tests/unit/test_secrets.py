@@ -3,8 +3,8 @@ from pipelines.secrets import REDACTED, looks_secret, redact
 
 def test_secret_shapes_are_recognised_and_identifiers_are_not():
     assert looks_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-    assert looks_secret("-----BEGIN RSA PRIVATE KEY-----\nMIIE...")
-    assert looks_secret("token=xoxb-1234567890-abcdefghij")
+    assert looks_secret("-----BEGIN RSA PRIVATE KEY-----\nMIIE...")  # a fake key
+    assert looks_secret("token=xoxb-1234567890-fakeabcdef")
     assert looks_secret("ghp_" + "a1B2" * 9)
     assert not looks_secret("AKIAIOSFODNN7EXAMPLE")  # an access key id is an identifier
     assert not looks_secret("da39a3ee5e6b4b0d3255bfef95601890afd80709")  # a hex digest
