@@ -84,22 +84,25 @@ def run(
     only: Annotated[Optional[str], typer.Option(help="Comma-separated providers or scope ids to sync.")] = None,
 ) -> None:
     """One full pass: extract every source (or --only some), load, reconcile, write the report."""
-    from pipelines.lock import writer_lock
     from pipelines.runner import run_once
 
     cfg = _config(config)
     model = _model(cfg.model)
     selected = {s.strip() for s in only.split(",") if s.strip()} if only else None
-    with writer_lock(cfg.warehouse, on_wait=lambda msg: err.print(msg, markup=False)):
-        if err.is_terminal:
-            with err.status("syncing..."):
-                summary = run_once(cfg, model, selected)
-        else:
-            summary = run_once(cfg, model, selected)
+    waiting = lambda msg: err.print(msg, markup=False)  # noqa: E731
+    if err.is_terminal:
+        with err.status("syncing..."):
+            summary = run_once(cfg, model, selected, on_wait=waiting)
+    else:
+        summary = run_once(cfg, model, selected, on_wait=waiting)
     _print_summary(summary)
     _print_findings(summary)
     if summary.incomplete:
-        err.print(f"{len(summary.incomplete)} scope(s) incomplete: their last complete observation stays current")
+        for o in summary.incomplete:
+            if o.held_reason:
+                err.print(f"{o.staged.key} held back: {o.held_reason}", markup=False)
+        err.print(f"{len(summary.incomplete)} scope(s) incomplete or held back: their last published observation "
+                  "stays current")
         raise typer.Exit(1)
 
 
@@ -113,6 +116,7 @@ def _print_summary(summary) -> None:
             f"{s.entities[e]['rows']} {'complete' if s.complete(e) else 'INCOMPLETE'}" for e in ENTITY_TYPES
         ]
         reasons = sorted({s.entities[e]["reason"] for e in ENTITY_TYPES if not s.complete(e)} - {None})
+        reasons += [f"held back: {o.held_reason}"] if o.held_reason else []
         table.add_row(s.provider, s.scope_id, o.status, *cells, str(s.stats.get("api_calls", "")), "; ".join(reasons))
     out.print(table)
 
@@ -187,6 +191,36 @@ def report(
         err.print(str(e))
         return
     out.print(f"report: {folder / 'index.html'}")
+
+
+@app.command("accept-drop")
+def accept_drop(
+    scope: Annotated[str, typer.Argument(help="The scope the drop guard held back: its id, or provider:id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the drop is legitimate (recorded).")],
+    config: ConfigOpt = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Who accepts it (default: the OS user).")] = None,
+) -> None:
+    """Let the next sync of SCOPE through the drop guard, after a legitimate clean-up."""
+    import getpass
+
+    from pipelines.lock import writer_lock
+    from pipelines.warehouse import connect
+    from pipelines.warehouse.load import accept_drop as record
+
+    cfg = _config(config)
+    if not reason.strip():
+        err.print("--reason must say why the drop is legitimate")
+        raise typer.Exit(2)
+    with writer_lock(cfg.warehouse, on_wait=lambda msg: err.print(msg, markup=False)):
+        con = connect(cfg.warehouse)
+        try:
+            key = record(con, scope, reason.strip(), by or getpass.getuser())
+        except LookupError as e:
+            err.print(str(e), markup=False)
+            raise typer.Exit(2)
+        finally:
+            con.close()
+    out.print(f"the next sync of {key} may publish whatever its identity count")
 
 
 def main() -> None:

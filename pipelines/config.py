@@ -165,6 +165,9 @@ class Config(StrictModel):
     model: LocalPath
     retention_days: int = Field(400, ge=1, description="How long raw pages and staging are kept.")
     workers: int = Field(4, ge=1, description="Scopes extracted concurrently.")
+    max_identity_drop: float = Field(
+        0.3, ge=0, le=1, description="Drop guard: a scope losing more than this share of its identities is held back."
+    )
     sources: list[Source] = Field(default_factory=list)
 
     _path: Path | None = PrivateAttr(None)

@@ -1,7 +1,10 @@
-"""One full pass in-process, as `idrift run` does it: extract every selected scope and read the
-HR feed (no warehouse open), then, under the writer lock the caller holds, load everything as
-one run, reconcile it against the declared model, publish the run's snapshot and write its
-report. The Dagster jobs call the same pieces step by step.
+"""The stages of a run, as `idrift run` chains them and the Dagster assets run them one by one:
+
+1. `extract`: every selected scope into the staging store (no warehouse open), and the HR feed;
+2. `load`: under the writer lock, the publication gates, then every scope they let through;
+3. `reconcile`: under the writer lock, the declared model against the warehouse, the findings
+   lifecycle, and the published snapshot the read commands and the report read;
+4. `report`: the run's report folder, from that snapshot.
 """
 
 import subprocess
@@ -13,17 +16,30 @@ from pathlib import Path
 from connectors import hr
 from connectors.records import ENTITY_TYPES, Scope
 from pipelines.config import Config
+from pipelines.lock import writer_lock
 from pipelines.model import DeclaredModel
+from pipelines.model.tables import load_model_tables, model_tables
+from pipelines.publish import latest, publish
+from pipelines.reconcile.runner import Reconciled, reconcile as reconcile_warehouse
+from pipelines.report.records import iso_instant
+from pipelines.report.writer import write_report
 from pipelines.sources import build_connectors
 from pipelines.staging import StagedScope, StagingStore, new_run_id
 from pipelines.sync import ScopeOutcome, extract_all, load_all
-from pipelines.model.tables import load_model_tables, model_tables
-from pipelines.publish import latest, publish
-from pipelines.reconcile.runner import Reconciled, reconcile
-from pipelines.report.records import iso_instant
-from pipelines.report.writer import write_report
 from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people
 from pipelines.warehouse.load import record_sync
+
+Waiting = Callable[[str], None]
+HrFeed = tuple[StagedScope, list[dict] | None]
+
+
+@dataclass
+class Reconciliation:
+    run_id: str
+    run_seq: int
+    ended_at: datetime
+    reconciled: Reconciled
+    snapshot: Path
 
 
 @dataclass
@@ -39,6 +55,7 @@ class RunSummary:
 
     @property
     def incomplete(self) -> list[ScopeOutcome]:
+        """Scopes not synced completely, or held back by a gate."""
         return [o for o in self.outcomes if o.status != "complete"]
 
 
@@ -49,32 +66,77 @@ def selector(only: set[str] | None) -> Callable[[Scope], bool]:
     return lambda s: s.provider in only or s.scope_id in only
 
 
-def run_once(config: Config, model: DeclaredModel, only: set[str] | None = None, trigger: str = "cli") -> RunSummary:
+def extract(config: Config, run_id: str, only: set[str] | None = None) -> list[StagedScope]:
+    return extract_all(build_connectors(config), StagingStore(config.staging), run_id, config.workers, selector(only))
+
+
+def read_hr_feeds(config: Config, run_id: str, only: set[str] | None = None) -> list[HrFeed]:
+    return [read_hr(run_id, Path(src.csv)) for src in config.hr_sources if not only or "hr" in only]
+
+
+def load(config: Config, run_id: str, started: datetime, trigger: str, staged: list[StagedScope],
+         feeds: list[HrFeed], event_at: datetime | None = None, on_wait: Waiting = lambda m: None
+         ) -> tuple[int, list[ScopeOutcome]]:
+    """Begin the run in the warehouse and load what it staged; returns its sequence number and
+    what became of each scope."""
+    store = StagingStore(config.staging)
+    with writer_lock(config.warehouse, on_wait=on_wait):
+        con = connect(config.warehouse)
+        try:
+            run_seq = begin_run(con, run_id, started, trigger, event_at)
+            outcomes = load_all(con, store, staged, run_seq, config.max_identity_drop)
+            for feed, people in feeds:
+                record_sync(con, feed, run_seq)
+                changes = {"identities": load_people(con, feed.scope_id, people, run_seq)} if people is not None else {}
+                outcomes.append(ScopeOutcome(feed, changes))
+        finally:
+            con.close()
+    return run_seq, outcomes
+
+
+def reconcile(config: Config, model: DeclaredModel, run_id: str, started: datetime | None = None,
+              trigger: str = "cli", event_at: datetime | None = None, on_wait: Waiting = lambda m: None
+              ) -> Reconciliation:
+    """Reconcile run `run_id` (begun by `load`, or begun here for a re-check that extracts
+    nothing), end it, and publish its snapshot."""
+    with writer_lock(config.warehouse, on_wait=on_wait):
+        con = connect(config.warehouse)
+        try:
+            found = con.execute("SELECT run_seq, started_at FROM runs WHERE run_id = ?", [run_id]).fetchall()
+            if found:
+                run_seq, started = found[0]
+            else:
+                started = started or datetime.now(timezone.utc)
+                run_seq = begin_run(con, run_id, started, trigger, event_at)
+            load_model_tables(con, model_tables(model))
+            reconciled = reconcile_warehouse(con, run_seq, datetime.now(timezone.utc), config.own_principals)
+            ended = datetime.now(timezone.utc)
+            end_run(con, run_seq, ended)
+            checkpoint(con)
+            record = _run_record(config, model, run_id, run_seq, started, ended, reconciled)
+            snapshot = publish(con, config.warehouse, record)
+        finally:
+            con.close()
+    return Reconciliation(run_id, run_seq, ended, reconciled, snapshot)
+
+
+def report(config: Config) -> Path:
+    """The last published run's report folder."""
+    return write_report(latest(config.warehouse), config.reports)
+
+
+def run_once(config: Config, model: DeclaredModel, only: set[str] | None = None, trigger: str = "cli",
+             on_wait: Waiting = lambda m: None) -> RunSummary:
+    """Every stage, in this process."""
     started = datetime.now(timezone.utc)
     run_id = new_run_id(started)
-    store = StagingStore(config.staging)
-    staged = extract_all(build_connectors(config), store, run_id, config.workers, selector(only))
-    feeds = [_read_hr(run_id, Path(src.csv)) for src in config.hr_sources if not only or "hr" in only]
-
-    con = connect(config.warehouse)
-    try:
-        run_seq = begin_run(con, run_id, started, trigger)
-        outcomes = load_all(con, store, staged, run_seq)
-        for feed, people in feeds:
-            record_sync(con, feed, run_seq)
-            changes = {"identities": load_people(con, feed.scope_id, people, run_seq)} if people is not None else {}
-            outcomes.append(ScopeOutcome(feed, changes))
-        load_model_tables(con, model_tables(model))
-        reconciled = reconcile(con, run_seq, datetime.now(timezone.utc), config.own_principals)
-        ended = datetime.now(timezone.utc)
-        end_run(con, run_seq, ended)
-        checkpoint(con)
-        snapshot = publish(con, config.warehouse, _run_record(config, model, run_id, run_seq, started, ended, reconciled))
-    finally:
-        con.close()
-    report = write_report(latest(config.warehouse), config.reports)
-    store.prune(config.retention_days)
-    return RunSummary(run_id, run_seq, started, ended, outcomes, reconciled, snapshot, report)
+    staged = extract(config, run_id, only)
+    feeds = read_hr_feeds(config, run_id, only)
+    run_seq, outcomes = load(config, run_id, started, trigger, staged, feeds, on_wait=on_wait)
+    done = reconcile(config, model, run_id, on_wait=on_wait)
+    folder = report(config)
+    StagingStore(config.staging).prune(config.retention_days)
+    return RunSummary(run_id, run_seq, started, done.ended_at, outcomes, done.reconciled, done.snapshot, folder)
 
 
 def _run_record(config: Config, model: DeclaredModel, run_id: str, run_seq: int, started: datetime, ended: datetime,
@@ -99,7 +161,7 @@ def git_commit(path: Path) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _read_hr(run_id: str, path: Path) -> tuple[StagedScope, list[dict] | None]:
+def read_hr(run_id: str, path: Path) -> HrFeed:
     """The HR feed as a sync record (provider `hr`, scope = the file name; its people count as
     identities) and its rows, or None when the file is invalid: a bad feed is not half-used."""
     now = datetime.now(timezone.utc).isoformat()

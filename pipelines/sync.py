@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 class ScopeOutcome:
     staged: StagedScope
     changes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    held_reason: str | None = None  # a publication gate held the sync back
 
     @property
     def status(self) -> str:
-        return scope_status(self.staged)
+        return "held back" if self.held_reason else scope_status(self.staged)
 
 
 def discover(connectors: Iterable[Connector]) -> tuple[list[tuple[Connector, Scope]], list[tuple[Connector, str]]]:
@@ -74,7 +75,9 @@ def extract_all(
 
 
 def load_all(
-    con: duckdb.DuckDBPyConnection, store: StagingStore, staged: list[StagedScope], run_seq: int
+    con: duckdb.DuckDBPyConnection, store: StagingStore, staged: list[StagedScope], run_seq: int,
+    max_identity_drop: float,
 ) -> list[ScopeOutcome]:
-    changes = load_scopes(con, store, staged, run_seq)
-    return [ScopeOutcome(s, changes.get(s.key, {})) for s in staged]
+    loaded = load_scopes(con, store, staged, run_seq, max_identity_drop)
+    held = loaded.held
+    return [ScopeOutcome(s, loaded.changes.get(s.key, {}), held.get(s.key)) for s in staged]

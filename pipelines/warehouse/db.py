@@ -5,6 +5,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.secrets import sql_macro
+
 # Editable installs find `sql/` at the repository root; wheels carry it at site-packages/sql.
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -39,6 +41,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for folder in ("schema", "views"):
         for f in sorted((SQL_DIR / folder).glob("*.sql")):
             con.execute(f.read_text())
+    con.execute(sql_macro())  # looks_secret(text): the publication gate's secret test
     if not con.execute("SELECT count(*) FROM aws_actions").fetchall()[0][0]:
         _load_action_catalogue(con)
 

@@ -16,6 +16,7 @@ the open version instead; they only move forward, so "as of" a past run they rea
 least until then".
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,12 +100,14 @@ def parquet_source(h: History, files: dict[tuple, str]) -> Source:
             return None
         names = pa.table({"filename": list(chosen.values()),
                           **{c: [k[i] for k in chosen] for i, c in enumerate(h.partition)}})
+        # one mapping table per file set: a view made of this SQL must outlive the next call
+        mapping = "_files_" + hashlib.sha256("\0".join(chosen.values()).encode()).hexdigest()[:12]
         con.register("_file_names", names)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _files_{parts} AS SELECT * FROM _file_names")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {mapping} AS SELECT * FROM _file_names")
         con.unregister("_file_names")
         return (f"SELECT f.* EXCLUDE (filename), r.* EXCLUDE (filename) "
                 f"FROM read_parquet({_literal(list(chosen.values()))}, filename = true) r "
-                f"JOIN _files_{parts} f USING (filename)")
+                f"JOIN {mapping} f USING (filename)")
 
     return sql
 

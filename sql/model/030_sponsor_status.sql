@@ -2,7 +2,7 @@
 -- by email, case-insensitively); the model's own status is used only for sponsors HR does not
 -- know; a sponsor neither knows is `missing`. A future `terminated_at` means active until then.
 -- `status_since` is when the current status began: the termination instant when there is one,
--- else the end of the run whose HR feed first showed the status.
+-- else when the HR feed first showed it (the change a sensor saw, else the run that read it).
 CREATE OR REPLACE TEMP VIEW sponsor_status AS
 WITH matched AS (
     SELECT s.*, coalesce(by_id.person_id, by_email.person_id) AS hr_person_id,
@@ -24,7 +24,7 @@ SELECT sponsor_id, listed, email, status_source, hr_person_id,
            AS status,
        effective_terminated_at AS terminated_at,
        CASE WHEN raw_status = 'terminated' AND effective_terminated_at <= clock_now() THEN effective_terminated_at
-            WHEN status_source = 'hr' THEN (SELECT r.ended_at FROM runs r WHERE r.run_seq = hr_valid_from)
+            WHEN status_source = 'hr' THEN (SELECT coalesce(r.event_at, r.started_at) FROM runs r WHERE r.run_seq = hr_valid_from)
        END AS status_since,
        manager
 FROM decided;

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id       VARCHAR NOT NULL UNIQUE,   -- sortable: 20261203T213600Z-1a2b3c
     started_at   TIMESTAMPTZ NOT NULL,
     ended_at     TIMESTAMPTZ,
-    trigger      VARCHAR                     -- cli | schedule | sensor | test
+    trigger      VARCHAR,                    -- cli | schedule | sensor | test
+    event_at     TIMESTAMPTZ                 -- what a sensor saw change, when a run answers it
 );
 
 CREATE TABLE IF NOT EXISTS scope_syncs (
@@ -40,4 +41,27 @@ CREATE TABLE IF NOT EXISTS scope_syncs (
     published             BOOLEAN NOT NULL,  -- false when a quality gate held the sync back
     held_reason           VARCHAR,
     PRIMARY KEY (run_seq, provider, scope_id)
+);
+
+-- Every publication gate's verdict on every scope of every run (sql/gates/): a scope with one
+-- failed gate is held back (scope_syncs.published = false) and its last published data stays
+-- current.
+CREATE TABLE IF NOT EXISTS gate_results (
+    run_seq   INTEGER NOT NULL,
+    provider  VARCHAR NOT NULL,
+    scope_id  VARCHAR NOT NULL,
+    gate      VARCHAR NOT NULL,
+    passed    BOOLEAN NOT NULL,
+    failures  BIGINT NOT NULL,
+    reason    VARCHAR
+);
+
+-- `idrift accept-drop`: who let which scope's next sync through the drop guard, and why.
+CREATE TABLE IF NOT EXISTS accepted_drops (
+    provider      VARCHAR NOT NULL,
+    scope_id      VARCHAR NOT NULL,
+    reason        VARCHAR NOT NULL,
+    accepted_by   VARCHAR NOT NULL,
+    accepted_at   TIMESTAMPTZ NOT NULL,
+    used_run_seq  INTEGER          -- the sync it let through
 );

@@ -29,3 +29,24 @@ def test_redact_replaces_secret_fields_at_any_depth():
         "Credentials": {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": REDACTED, "SessionToken": REDACTED},
         "items": [{"password": REDACTED, "PasswordLastUsed": "2026-01-01"}],
     }
+
+
+def test_the_warehouse_judges_secrets_as_python_does():
+    import base64
+    import random
+
+    import duckdb
+
+    from pipelines.secrets import sql_macro
+
+    rng = random.Random(3)
+    corpus = [base64.b64encode(rng.randbytes(30)).decode() for _ in range(300)] + [
+        "AKIAIOSFODNN7EXAMPLE", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "key=" + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "inspector2:BatchUpdateMemberEc2DeepInspectionStatus", "ghp_" + "a1B2" * 9, "eyJhbGciOiJIUzI1NiJ9x.eyJzdWIiOiIxMjM0x.sig",
+        '{"owner": "alice@example.com"}', "", "-----BEGIN PRIVATE KEY-----",
+    ]
+    con = duckdb.connect()
+    con.execute(sql_macro())
+    in_sql = [r[0] for r in con.execute("SELECT looks_secret(unnest(?::VARCHAR[]))", [corpus]).fetchall()]
+    assert in_sql == [looks_secret(v) for v in corpus]
+    assert sum(in_sql) > 250
