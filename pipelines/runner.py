@@ -25,7 +25,7 @@ from pipelines.report.records import iso_instant
 from pipelines.report.writer import write_report
 from pipelines.sources import build_connectors
 from pipelines.staging import StagedScope, StagingStore, new_run_id
-from pipelines.sync import ScopeOutcome, extract_all, load_all
+from pipelines.sync import ScopeOutcome, discover, extract_all, extract_scope, load_all
 from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people
 from pipelines.warehouse.load import record_sync
 
@@ -68,6 +68,23 @@ def selector(only: set[str] | None) -> Callable[[Scope], bool]:
 
 def extract(config: Config, run_id: str, only: set[str] | None = None) -> list[StagedScope]:
     return extract_all(build_connectors(config), StagingStore(config.staging), run_id, config.workers, selector(only))
+
+
+def discover_scopes(config: Config, provider: str, run_id: str, keep: Callable[[Scope], bool]
+                    ) -> tuple[list[Scope], list[StagedScope]]:
+    """The scopes of one provider to extract (its sources' discovery, filtered by `keep`), and
+    a failed sync record for each of its sources whose discovery failed."""
+    connectors = [c for c in build_connectors(config) if c.provider == provider]
+    found, failed = discover(connectors)
+    store = StagingStore(config.staging)
+    return ([s for _, s in found if keep(s)],
+            [store.open_scope(run_id, Scope(c.provider, "discovery")).close(error=reason) for c, reason in failed])
+
+
+def extract_one(config: Config, scope: Scope, run_id: str) -> StagedScope:
+    """One scope into the staging store (a Dagster step per scope)."""
+    connector = next(c for c in build_connectors(config) if c.provider == scope.provider)
+    return extract_scope(connector, scope, StagingStore(config.staging), run_id)
 
 
 def read_hr_feeds(config: Config, run_id: str, only: set[str] | None = None) -> list[HrFeed]:

@@ -7,6 +7,7 @@ import pytest
 
 from tests.emulators.fault_proxy import FaultProxy
 from tests.emulators.moto_server import DUMMY_KEYS, REGION, MotoServer
+from tests.project import Project
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +51,9 @@ def fault_proxy(moto_server):
     proxy = FaultProxy(moto_server.endpoint)
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def project(tmp_path, moto_server, aws_env) -> Project:
+    """A fresh project folder whose config points at moto (see tests/project.py)."""
+    return Project(tmp_path / "project", moto_server.endpoint)

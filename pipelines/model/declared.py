@@ -22,8 +22,10 @@ class DeclaredModel(BaseModel):
     warnings: list[LocatedError]
 
     _sponsors: dict[str, Sponsor] = PrivateAttr(default_factory=dict)
+    _agents: dict[str, Agent] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object) -> None:
+        self._agents = {a.id: a for a in self.agents}
         # People are matched case-insensitively, by id then email.
         for s in self.sponsors:
             if s.email:
@@ -33,3 +35,24 @@ class DeclaredModel(BaseModel):
     def sponsor(self, person: str) -> Sponsor | None:
         """The `sponsors:` entry for a sponsor id or email, if the model lists one."""
         return self._sponsors.get(person.lower())
+
+    def chain_scopes(self, people: set[str]) -> set[tuple[str, str]]:
+        """(provider, scope) of every principal the model binds to an agent whose chain is
+        sponsored by one of `people` (ids or emails, any case): where a re-check must look when
+        they leave. Principals whose scope the model cannot tell (an Entra id) count for every
+        scope of their provider: ("entra", "*")."""
+        from pipelines.model.tables import scope_hint
+
+        wanted = {p.lower() for p in people}
+        for p in list(wanted):
+            if (s := self.sponsor(p)) is not None:
+                wanted |= {s.id.lower(), *([s.email.lower()] if s.email else [])}
+        parent = {a.id: a.delegated_by for a in self.agents}
+
+        def root_sponsor(agent) -> str:
+            while agent.delegated_by is not None:
+                agent = self._agents[parent[agent.id]]
+            return agent.sponsor
+
+        return {(i.provider, scope_hint(i) or "*") for a in self.agents if root_sponsor(a).lower() in wanted
+                for i in a.identities}

@@ -65,17 +65,24 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+def scope_hint(identity) -> str | None:
+    """The scope a declared identity must be in, when its principal says: the AWS account of an
+    ARN, the GCP project of a service account, the SCIM app; None for an Entra id."""
+    value = identity.value
+    if identity.provider == "aws":
+        return value.split(":")[4]
+    if identity.provider == "gcp":
+        domain = value.split("@", 1)[1]
+        return domain.split(".", 1)[0] if domain.endswith(".iam.gserviceaccount.com") else None
+    return value.app if identity.provider == "scim" else None
+
+
 def _principal(identity) -> tuple[str, str, str | None]:
     """(provider, principal, scope hint) of a declared identity, spelled as observed rows spell it."""
     value = identity.value
-    if identity.provider == "aws":
-        return "aws", value, value.split(":")[4]
-    if identity.provider == "gcp":
-        domain = value.split("@", 1)[1]
-        return "gcp", value.lower(), domain.split(".", 1)[0] if domain.endswith(".iam.gserviceaccount.com") else None
-    if identity.provider == "entra":
-        return "entra", value.lower(), None
-    return "scim", f"{value.app}:{value.user}", value.app
+    principal = {"aws": value, "gcp": str(value).lower(), "entra": str(value).lower()}.get(
+        identity.provider) or f"{value.app}:{value.user}"
+    return identity.provider, principal, scope_hint(identity)
 
 
 def _grant_allowances(agent_id: str, index: int, allow) -> list[dict]:

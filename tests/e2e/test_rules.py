@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from tests.e2e.conftest import Project
+from tests.project import Project
 from tests.emulators.moto_server import MEMBER_ROLE, iam_backend
 
 NOW = datetime.now(timezone.utc)

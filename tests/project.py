@@ -1,11 +1,10 @@
-"""End to end: `idrift` commands in-process (typer's runner) against moto over HTTP, with a
-config, a declared model and an HR feed written into a fresh project folder per test."""
+"""A project folder (idrift.yaml, model/, hr/people.csv) and the `idrift` commands run in it,
+in process (typer's runner), against moto over HTTP."""
 
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
 
-import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -65,8 +64,3 @@ class Project:
     @property
     def warehouse(self) -> Path:
         return self.root / "data" / "idrift.duckdb"
-
-
-@pytest.fixture
-def project(tmp_path, moto_server, aws_env) -> Project:
-    return Project(tmp_path / "project", moto_server.endpoint)
