@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 VENV := .venv
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo dev bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -21,10 +21,20 @@ install: $(VENV)/.installed
 test: install
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# The embedded demo estate arrives with the Dagster issue (#4); until then, say so.
-demo:
-	@echo "make demo: the embedded demo estate is not built yet (issue #4)."
-	@echo "Meanwhile: 'make test' runs idrift end to end against an emulated AWS organization."
+# The demo estate in an embedded moto; the nightly job headless against it.
+demo: install
+	$(VENV)/bin/idrift demo
+
+# The same estate behind `dagster dev` (http://127.0.0.1:3000): lineage, runs, schedules, sensors.
+DEMO_PORT ?= 5123
+dev: install
+	@mkdir -p .dagster_home && cp -n examples/dagster.yaml .dagster_home/dagster.yaml 2>/dev/null || true
+	$(VENV)/bin/python -m pipelines.demo serve $(DEMO_PORT) & moto=$$!; \
+	trap "kill $$moto" EXIT INT TERM; sleep 3; \
+	DAGSTER_HOME=$(CURDIR)/.dagster_home AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT) \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
+	IDRIFT_CONFIG=$(CURDIR)/examples/demo/idrift.yaml GX_ANALYTICS_ENABLED=false \
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install
 	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 1000
@@ -33,4 +43,4 @@ bench: install
 	$(VENV)/bin/python benchmarks/bench_reconcile.py --identities 1000000 --grants 10000000
 
 clean:
-	rm -rf .tools $(VENV) .pytest_cache
+	rm -rf .tools $(VENV) .pytest_cache .demo

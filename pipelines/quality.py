@@ -6,6 +6,7 @@ terms, for the Dagster UI. GX is imported only when they run: it costs seconds a
 MiB, which code servers and every other step should not pay.
 """
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -44,10 +45,14 @@ class Expectation:
 def validate(staged: StagedScope) -> list[Expectation]:
     """Every expectation on every complete staged file of one scope."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # a line per temporary folder otherwise
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars on stderr
     source = context.data_sources.add_pandas("idrift")
     out = []
     for entity, names in STAGED_FILES.items():

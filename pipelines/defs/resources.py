@@ -55,7 +55,8 @@ def run_info(context) -> RunInfo:
     only = {s.strip() for s in tags[ONLY_TAG].split(",") if s.strip()} if tags.get(ONLY_TAG) else None
     event = tags.get(EVENT_TAG)
     trigger = "schedule" if "dagster/schedule_name" in tags else "sensor" if "dagster/sensor_name" in tags else "dagster"
-    return RunInfo(run_id, created, trigger, only, tags.get(SCHEDULE_TAG) == "hourly",
+    # a targeted re-check names its scopes, whatever their schedule
+    return RunInfo(run_id, created, trigger, only, tags.get(SCHEDULE_TAG) == "hourly" and only is None,
                    datetime.fromisoformat(event.replace("Z", "+00:00")) if event else None)
 
 

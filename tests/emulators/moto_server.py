@@ -1,34 +1,24 @@
-"""moto's server in this process: the connector talks to it over HTTP like to AWS, and tests
-(and the benchmark) reach into its backend for what the API cannot do: backdating creation and
-last use, and seeding large estates in a fraction of a second."""
+"""moto for the tests: organizations and accounts on demand (pipelines/demo/moto.py runs the
+server), and estates seeded through its backend."""
 
 import json
-import logging
-import os
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
-# Read when moto builds an account's IAM backend; without it no AWS-managed policy exists.
-os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+import boto3
+from moto.iam.models import AccessKeyLastUsed
 
-import boto3  # noqa: E402
-from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
+from pipelines.demo.moto import DUMMY_KEYS, REGION, iam_backend, start
 
-REGION = "us-east-1"
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default: unknown access keys act in it
 MEMBER_ROLE = "OrganizationAccountAccessRole"  # created by Organizations in every new account
-DUMMY_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+__all__ = ["DUMMY_KEYS", "REGION", "MANAGEMENT_ACCOUNT", "MEMBER_ROLE", "MotoServer", "iam_backend"]
 
 
 class MotoServer:
     def __init__(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per call otherwise
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self._server, self.endpoint = start()
 
     def stop(self) -> None:
         self._server.stop()
@@ -62,10 +52,6 @@ class MotoServer:
         tag = uuid.uuid4().hex[:10]
         status = org.create_account(AccountName=f"t-{tag}", Email=f"{tag}@example.com")["CreateAccountStatus"]
         return status["AccountId"]
-
-
-def iam_backend(account: str) -> IAMBackend:
-    return iam_backends[account]["global"]
 
 
 def backdate_key(

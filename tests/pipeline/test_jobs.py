@@ -55,3 +55,37 @@ def test_nightly_sync_with_a_failing_account(in_dagster, moto_server, new_accoun
     with duckdb.connect(str(project.warehouse), read_only=True) as con:
         assert dict(con.execute("SELECT scope_id, status FROM scope_syncs WHERE provider = 'aws'").fetchall()) == {
             good: "complete", denied: "failed"}
+
+
+def test_a_targeted_recheck_and_a_model_recheck(in_dagster, moto_server, new_account):
+    from pipelines.defs.resources import EVENT_TAG, ONLY_TAG
+
+    project = in_dagster
+    first, second = new_account(), new_account()
+    iam = moto_server.assume(first).client("iam", endpoint_url=moto_server.endpoint)
+    iam.create_role(RoleName="bot", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    bot = f"arn:aws:iam::{first}:role/bot"
+    people = "id,email,status,terminated_at,manager\nalice,,active,,\n"
+    model = f'version: 1\nagents:\n  - {{id: bot, kind: ai_agent, sponsor: alice, identities: [aws: "{bot}"]}}\n'
+    project.configure([first, second], model=model, people=people)
+    assert run_job("nightly_sync").success
+
+    # the HR sensor's run: alice was suspended (the feed says when it saw her file change, not
+    # when she was suspended); re-sync her chain's scope and the HR feed only
+    project.write("hr/people.csv", people.replace("alice,,active,,", "alice,,suspended,,"))
+    result = run_job("hourly_sync", tags={ONLY_TAG: f"{first},hr", EVENT_TAG: "2026-12-01T08:05:00Z"})
+    assert result.success
+    extracted = {e.step_key for e in result.all_events if e.is_step_success and "extract_aws_scope" in e.step_key}
+    assert extracted == {f"aws_extract.extract_aws_scope[{first}]"}
+    listed = {(f["rule"], f["principal"]): f for f in map(json.loads, project.idrift(
+        "findings", "--format", "json").stdout.splitlines())}
+    assert listed[("IDN-ORPHANED", bot)]["trigger_at"] == "2026-12-01T08:05:00Z"  # the event, not the run
+
+    # a changed model: reconciled at once, nothing extracted
+    project.write("model/agents.yaml", model.replace("sponsor: alice", "sponsor: carol@example.com"))
+    recheck = run_job("model_recheck")
+    assert recheck.success
+    assert not [e for e in recheck.all_events if e.step_key and "extract" in e.step_key]
+    orphaned = {(f["rule"], f["principal"]): f for f in map(json.loads, project.idrift(
+        "findings", "--format", "json").stdout.splitlines())}[("IDN-ORPHANED", bot)]
+    assert orphaned["sponsor"] == "carol@example.com" and orphaned["evidence"]["sponsor_status"] == "missing"
