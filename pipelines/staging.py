@@ -11,11 +11,13 @@ Extraction steps write here and nowhere else, so they can run in parallel proces
 the single warehouse writer loads a scope only once its `_scope.json` exists.
 """
 
+import hashlib
+import io
 import json
 import logging
 import secrets as _random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -59,6 +61,7 @@ class StagedScope:
     stats: dict[str, Any]
     error: str | None
     files: dict[str, str]  # staged file name -> URL (only files that exist)
+    digests: dict[str, str] = field(default_factory=dict)  # staged file name -> sha256 of its bytes
 
     @property
     def key(self) -> str:
@@ -230,6 +233,7 @@ class ScopeWriter:
             "freshness": self._freshness,
             "stats": {**self.stats.as_dict(), "raw_pages": self._pages},
             "error": error,
+            "digests": {name: f.sha.hexdigest() for name, (f, _) in self._writers.items()},
         }
         with self.store.fs.open(f"{self.dir}/{MANIFEST}", "w") as f:
             json.dump(manifest, f, indent=1, default=str)
@@ -255,7 +259,31 @@ class ScopeWriter:
         schema = SCHEMAS[entity]
         table = pa.Table.from_pylist(rows, schema=schema)
         if entity not in self._writers:
-            fh = self.store.fs.open(f"{self.dir}/{entity}.parquet", "wb")
+            fh = _HashingFile(self.store.fs.open(f"{self.dir}/{entity}.parquet", "wb"))
             self._writers[entity] = (fh, pq.ParquetWriter(fh, schema, compression="zstd"))
         self._writers[entity][1].write_table(table)
         self._rows[entity] = self._rows.get(entity, 0) + len(rows)
+
+
+class _HashingFile(io.RawIOBase):
+    """A file being written, hashed as it goes: a scope staged exactly as last time is known by
+    its files' digests alone, before anything reads them."""
+
+    def __init__(self, f) -> None:
+        self._f, self.sha, self._written = f, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        self._written += len(data)
+        return self._f.write(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()

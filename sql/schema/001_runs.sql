@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS scope_syncs (
     error                 VARCHAR,           -- why the scope failed as a whole
     published             BOOLEAN NOT NULL,  -- false when a quality gate held the sync back
     held_reason           VARCHAR,
+    digests               JSON,              -- staged file -> sha256: a scope staged as last time is not read again
     PRIMARY KEY (run_seq, provider, scope_id)
 );
 

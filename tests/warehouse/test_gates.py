@@ -100,3 +100,24 @@ def test_the_drop_guard_holds_a_halved_scope_until_accepted(warehouse):
     assert loaded.held == {} and published(con, GOOD) == 2
     _, loaded = sync({GOOD: {"identities": []}})  # the acceptance let one sync through, not all
     assert GOOD.key in loaded.held
+
+
+def test_a_scope_staged_as_last_published_is_neither_gated_nor_merged_again(warehouse, tmp_path):
+    from connectors.records import ENTITY_TYPES
+    from pipelines.warehouse.load import unchanged_entities
+
+    con, sync = warehouse
+    rows = {GOOD: {"identities": [user(n) for n in range(3)], "grants": [grant("AIDA000001")]}}
+    sync(rows)
+    store = StagingStore(str(tmp_path / "staging"))
+    again = [s for run in sorted(p.name for p in (tmp_path / "staging").iterdir() if p.name[0].isdigit())
+             for s in store.staged_scopes(run)]
+    assert again and again[0].digests["grants"]
+    assert unchanged_entities(con, again) == {GOOD.key: set(ENTITY_TYPES)}  # its own bytes, as published
+    before = con.execute("SELECT count(*) FROM gate_results").fetchall()[0][0]
+    seq, loaded = sync(rows)
+    assert loaded.held == {} and loaded.changes == {}
+    assert con.execute("SELECT count(*) FROM observation_changes WHERE run_seq = ?", [seq]).fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM gate_results").fetchall()[0][0] == before + 4  # recorded as passed
+    _, loaded = sync({GOOD: {"identities": [user(n) for n in range(4)], "grants": [grant("AIDA000001")]}})
+    assert loaded.changes[GOOD.key]["identities"] == (1, 0)  # a changed file is read again
