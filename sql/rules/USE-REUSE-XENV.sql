@@ -11,11 +11,14 @@
 -- identities in scopes the config labels with different environments, or in a scope whose label
 -- differs from the agent's `environment` (raised on each such identity). A scope with no label
 -- is never compared. The object names the agents involved.
-WITH reused AS (
-    SELECT provider, lower(principal) AS match_key, any_value(principal) AS principal, any_value(scope_hint) AS scope_hint,
-           list(DISTINCT agent_id ORDER BY agent_id) AS agents
-    FROM model_identities GROUP BY provider, lower(principal)
-    HAVING count(DISTINCT agent_id) > 1
+WITH bound_twice AS (  -- counted first: the agents are listed only for the few principals bound twice
+    SELECT provider, lower(principal) AS match_key FROM model_identities GROUP BY ALL HAVING count(*) > 1
+), reused AS (
+    SELECT m.provider, lower(m.principal) AS match_key, any_value(m.principal) AS principal,
+           any_value(m.scope_hint) AS scope_hint, list(DISTINCT m.agent_id ORDER BY m.agent_id) AS agents
+    FROM model_identities m SEMI JOIN bound_twice t ON t.provider = m.provider AND t.match_key = lower(m.principal)
+    GROUP BY m.provider, lower(m.principal)
+    HAVING count(DISTINCT m.agent_id) > 1
 ), labels AS (
     SELECT provider, scope_id, arg_max(environment, run_seq) AS environment FROM scope_syncs GROUP BY ALL
 ), placed AS (
