@@ -45,11 +45,13 @@ class Expectation:
 def validate(staged: StagedScope) -> list[Expectation]:
     """Every expectation on every complete staged file of one scope."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # a line per temporary folder otherwise
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX sets this logger to INFO itself, and it logs a line per temporary docs folder
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars on stderr
