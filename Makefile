@@ -26,15 +26,8 @@ demo: install
 	$(VENV)/bin/idrift demo
 
 # The same estate behind `dagster dev` (http://127.0.0.1:3000): lineage, runs, schedules, sensors.
-DEMO_PORT ?= 5123
 dev: install
-	@mkdir -p .dagster_home && cp -n examples/dagster.yaml .dagster_home/dagster.yaml 2>/dev/null || true
-	$(VENV)/bin/python -m pipelines.demo serve $(DEMO_PORT) & moto=$$!; \
-	trap "kill $$moto" EXIT INT TERM; sleep 3; \
-	DAGSTER_HOME=$(CURDIR)/.dagster_home AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT) \
-	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
-	IDRIFT_CONFIG=$(CURDIR)/examples/demo/idrift.yaml GX_ANALYTICS_ENABLED=false \
-	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(VENV)/bin/idrift demo --dev
 
 bench: install
 	$(VENV)/bin/python benchmarks/bench_extract_aws.py --users 1000

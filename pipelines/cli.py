@@ -224,14 +224,20 @@ def accept_drop(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    dev: bool = typer.Option(False, "--dev", help="Serve the estate to `dagster dev` instead (make dev)."),
+    port: int = typer.Option(5123, help="The demo estate's port, with --dev."),
+    ui_port: int = typer.Option(3000, help="Dagster's port, with --dev."),
+) -> None:
     """Start the embedded demo estate, run the nightly job against it, print where the report is."""
     try:
-        from pipelines.demo import run as run_demo
+        import pipelines.demo as estate
     except ImportError as e:  # moto is a development dependency
         err.print(f"the demo needs the development dependencies (make install): {e}")
         raise typer.Exit(2)
-    result = run_demo()
+    if dev:
+        raise typer.Exit(estate.dev(port, ui_port))
+    result = estate.run()
     table = Table(title=f"demo run {result['run_id']}: {result['identities']} identities, {result['wall_s']} s",
                   title_justify="left")
     for col in ("rule", "open", "suppressed", "resolved"):

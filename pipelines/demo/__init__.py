@@ -1,10 +1,12 @@
 """`idrift demo` / `make demo`: the demo estate in an embedded moto, and the nightly job run
-headless against it; `serve` keeps the estate up for `make dev`."""
+headless against it; `dev` serves the estate to `dagster dev` (`make dev`)."""
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pipelines.demo.estate import EXAMPLES, company, seed
@@ -28,8 +30,8 @@ def start(port: int = 0):
     from pipelines.demo import moto
 
     shutil.rmtree(STATE, ignore_errors=True)  # a new estate: ids of the last one mean nothing
+    seed(company())  # into the backend before the port opens: whoever connects sees the whole estate
     server, endpoint = moto.start(port)
-    seed(company())
     _environment(endpoint)
     return server, endpoint
 
@@ -57,18 +59,28 @@ def run() -> dict:
             "counts": counts, "report": report, "run_id": snapshot.run["run_id"]}
 
 
-def serve(port: int) -> None:
-    """The demo estate on 127.0.0.1:`port` until interrupted (for `dagster dev`)."""
+def dev(port: int, ui_port: int) -> int:
+    """The demo estate on 127.0.0.1:`port` and `dagster dev` on 127.0.0.1:`ui_port` against it,
+    until interrupted; the estate is seeded before the UI starts, so no run can beat it."""
     server, endpoint = start(port)
-    print(f"demo estate at {endpoint} ({datetime.now(timezone.utc):%H:%M:%S}); Ctrl-C stops it", flush=True)
+    home = ROOT / ".dagster_home"
+    home.mkdir(exist_ok=True)
+    if not (home / "dagster.yaml").exists():  # the user's own changes to the instance stay
+        shutil.copy(EXAMPLES.parent / "dagster.yaml", home / "dagster.yaml")
+    print(f"demo estate at {endpoint}; Dagster at http://127.0.0.1:{ui_port}; Ctrl-C stops both", flush=True)
+    # Started in the background by a shell, this process ignores SIGINT and dagster would inherit
+    # that: both answer Ctrl-C and SIGTERM however they were started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ui = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(ROOT / "workspace.yaml"),
+                           "-h", "127.0.0.1", "-p", str(ui_port)], cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)})
+    signal.signal(signal.SIGTERM, lambda *_: ui.send_signal(signal.SIGINT))  # a stopped `make dev` leaves no UI
     try:
-        while True:
-            time.sleep(3600)
+        return ui.wait()
     except KeyboardInterrupt:
+        try:  # a terminal's Ctrl-C reached dagster as well (a second one would abort its shutdown)
+            return ui.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a signal to this process alone
+            ui.send_signal(signal.SIGINT)
+            return ui.wait(timeout=120)
+    finally:
         server.stop()
-
-
-if __name__ == "__main__":
-    import sys
-
-    serve(int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[1] == "serve" else 5123)

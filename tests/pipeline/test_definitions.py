@@ -33,5 +33,7 @@ def test_lineage_from_every_extraction_to_the_report():
         k.to_user_string() for k in nightly.asset_layer.selected_asset_keys}
     hourly = defs().resolve_job_def("hourly_sync")
     assert "drift_report" not in {k.to_user_string() for k in hourly.asset_layer.selected_asset_keys}
-    checks = {k.name for k in defs().resolve_asset_graph().asset_check_keys}
-    assert checks == {"keys", "references", "secrets", "drop_guard", "staged_data_expectations"}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs().resolve_asset_graph().asset_check_keys}
+    assert checks == {("warehouse_load", g) for g in ("keys", "references", "secrets", "drop_guard")} | {
+        (f"{p}_extract", c) for p in ("aws", "gcp", "entra", "scim")
+        for c in ("scopes_complete", "staged_data_expectations")}

@@ -43,9 +43,12 @@ def test_nightly_sync_with_a_failing_account(in_dagster, moto_server, new_accoun
     load = result.asset_materializations_for_node("warehouse_load")[0].metadata
     assert load["incomplete or held back"].value == 1
     assert f"`{denied}` | failed" in load["scopes table"].value
-    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"keys": True, "references": True, "secrets": True, "drop_guard": True,
-                      "staged_data_expectations": True}
+    checks = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert {k for k, e in checks.items() if not e.passed} == {("aws_extract", "scopes_complete")}
+    assert {k[1] for k in checks if k[0] == "warehouse_load"} == {"keys", "references", "secrets", "drop_guard"}
+    why = checks["aws_extract", "scopes_complete"].metadata["not complete"].value
+    assert f"`{denied}` identities:" in why and "AccessDenied" in why and good not in why
+    assert checks["aws_extract", "staged_data_expectations"].passed
     findings = result.asset_materializations_for_node("drift_findings")[0].metadata
     assert findings["open"].value >= 1 and "IDN-UNDECLARED" in findings["findings by rule"].value
     listed = [json.loads(line) for line in project.idrift("findings", "--format", "json").stdout.splitlines()]

@@ -36,7 +36,10 @@ def extract_asset(provider: str) -> dg.AssetsDefinition:
     def extract(context: dg.OpExecutionContext, idrift: IdriftResource, scope: Scope) -> StagedScope:
         staged = extract_one(idrift.config(), scope, run_info(context).run_id)
         rows = {e: v["rows"] for e, v in staged.entities.items()}
-        context.log.info(f"{scope.key}: {rows}" + (f", not complete: {staged.error}" if staged.error else ""))
+        if staged.error:  # recorded, and the run goes on; the scopes_complete check shows it failed
+            context.log.error(f"{scope.key}: {rows}, not complete: {staged.error}")
+        else:
+            context.log.info(f"{scope.key}: {rows}")
         return staged
 
     @dg.op(name=f"collect_{provider}_scopes")
