@@ -198,7 +198,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path, run_id: str) -> None:
         "model_settings": "SELECT 'synthetic-' || {n} AS model_hash, 90 * {day} AS inactive_after, "
                           "90 * {day} AS unused_credential_after, 90 * {day} AS max_credential_age, "
                           "3 AS max_delegation_depth, 7 * {day} AS undeclared_grace, []::VARCHAR[] AS ignore, "
-                          "'dry_run' AS revocation_mode, 50 AS max_actions_per_run, {day} AS sla_sponsor_inactive, "
+                          "'dry_run' AS revocation_mode, 50 AS max_actions_per_run, 0.2 AS model_guard_share, {day} AS sla_sponsor_inactive, "
                           "{day} // 24 AS sla_expired, 7 * {day} AS sla_default",
     }
     n = con.execute("SELECT count(*) FROM ident").fetchall()[0][0]

@@ -77,7 +77,24 @@ def _location(value: Any, info: ValidationInfo) -> str:
     return str(_local_path(value, info))
 
 
+def _database_url(value: Any) -> str:
+    """A SQLAlchemy URL with no password in it: passwords come from the environment (PGPASSWORD)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value) if isinstance(value, str) else None
+    except ArgumentError:
+        url = None
+    if url is None:
+        raise invalid(f"expected a SQLAlchemy URL like postgresql://idrift@db/idrift, got {describe(value)}")
+    if url.password:
+        raise invalid("the URL holds a password: leave it out and set it in the environment (PGPASSWORD)")
+    return value
+
+
 LocalPath = Annotated[Path, PlainValidator(_local_path), PlainSerializer(str, return_type=str)]
+DatabaseUrl = Annotated[str, PlainValidator(_database_url)]
 Location = Annotated[str, PlainValidator(_location)]
 
 
@@ -168,6 +185,8 @@ class Config(StrictModel):
     max_identity_drop: float = Field(
         0.3, ge=0, le=1, description="Drop guard: a scope losing more than this share of its identities is held back."
     )
+    ledger: DatabaseUrl | None = Field(
+        None, description="SQLAlchemy URL of the revocation ledger; default: a DuckDB file next to the warehouse.")
     sources: list[Source] = Field(default_factory=list)
 
     _path: Path | None = PrivateAttr(None)
@@ -179,6 +198,10 @@ class Config(StrictModel):
 
     def _of(self, provider: str) -> list[Any]:
         return [s.value for s in self.sources if s.provider == provider]
+
+    @property
+    def ledger_url(self) -> str:
+        return self.ledger or f"duckdb:///{Path(self.warehouse).with_suffix('.ledger.duckdb')}"
 
     @property
     def aws_sources(self) -> list[AwsSource]:

@@ -2,8 +2,8 @@
 
 DuckDB lets one process open the warehouse for writing and nobody else open it at all, so the
 read commands (`idrift findings`, `idrift report`, `idrift revoke plan`) and the auditors never
-touch it: at the end of its reconcile a run writes its findings, identity register, blast
-radius and sync records as Parquet under `<warehouse>.published/<run-id>/`, then points
+touch it: at the end of its reconcile a run writes its findings, revocations, identity register,
+blast radius and sync records as Parquet under `<warehouse>.published/<run-id>/`, then points
 `LATEST` at that folder with an atomic rename. A reader sees the last complete publication,
 never a half-written one, and never waits on a running sync.
 """
@@ -21,6 +21,7 @@ from pipelines.warehouse.db import SQL_DIR
 TABLES = {
     "findings": "SELECT * FROM published_findings",
     "identities": "SELECT * FROM published_identities",
+    "revocations": "SELECT * FROM published_revocations",
     "blast_radius": "SELECT * EXCLUDE (row_hash, valid_from, valid_to) FROM blast_radius_history WHERE valid_to IS NULL "
     "ORDER BY admin_grants DESC, identities DESC, subject",
     "scopes": "SELECT s.*, f.entity, f.observed_at, f.stale, f.stale_observation FROM scope_syncs s "

@@ -3,7 +3,8 @@
 1. `extract`: every selected scope into the staging store (no warehouse open), and the HR feed;
 2. `load`: under the writer lock, the publication gates, then every scope they let through;
 3. `reconcile`: under the writer lock, the declared model against the warehouse, the findings
-   lifecycle, and the published snapshot the read commands and the report read;
+   lifecycle, the verification of executed revocations and the revocation plan, and the
+   published snapshot the read commands and the report read;
 4. `report`: the run's report folder, from that snapshot.
 """
 
@@ -20,10 +21,12 @@ from pipelines.lock import writer_lock
 from pipelines.model import DeclaredModel
 from pipelines.model.tables import load_model_tables, model_tables
 from pipelines.publish import latest, publish
+from pipelines.reconcile.catalogue import rules
 from pipelines.reconcile.runner import Reconciled, reconcile as reconcile_warehouse
+from pipelines.revocation import Revision, revise
 from pipelines.report.records import iso_instant
 from pipelines.report.writer import write_report
-from pipelines.sources import build_connectors
+from pipelines.sources import build_connectors, build_revokers
 from pipelines.staging import StagedScope, StagingStore, new_run_id
 from pipelines.sync import ScopeOutcome, discover, extract_all, extract_scope, load_all
 from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people
@@ -39,6 +42,7 @@ class Reconciliation:
     run_seq: int
     ended_at: datetime
     reconciled: Reconciled
+    revision: Revision
     snapshot: Path
 
 
@@ -50,6 +54,7 @@ class RunSummary:
     ended_at: datetime
     outcomes: list[ScopeOutcome]
     reconciled: Reconciled
+    revision: Revision
     snapshot: Path
     report: Path
 
@@ -126,15 +131,17 @@ def reconcile(config: Config, model: DeclaredModel, run_id: str, started: dateti
                 started = started or datetime.now(timezone.utc)
                 run_seq = begin_run(con, run_id, started, trigger, event_at)
             load_model_tables(con, model_tables(model))
-            reconciled = reconcile_warehouse(con, run_seq, datetime.now(timezone.utc), config.own_principals)
+            now = datetime.now(timezone.utc)
+            reconciled = reconcile_warehouse(con, run_seq, now, config.own_principals)
+            revision = revise(con, config.ledger_url, build_revokers(config), run_id, run_seq, now, rules())
             ended = datetime.now(timezone.utc)
             end_run(con, run_seq, ended)
             checkpoint(con)
-            record = _run_record(config, model, run_id, run_seq, started, ended, reconciled)
+            record = _run_record(config, model, run_id, run_seq, started, ended, reconciled, revision)
             snapshot = publish(con, config.warehouse, record)
         finally:
             con.close()
-    return Reconciliation(run_id, run_seq, ended, reconciled, snapshot)
+    return Reconciliation(run_id, run_seq, ended, reconciled, revision, snapshot)
 
 
 def report(config: Config) -> Path:
@@ -153,18 +160,19 @@ def run_once(config: Config, model: DeclaredModel, only: set[str] | None = None,
     done = reconcile(config, model, run_id, on_wait=on_wait)
     folder = report(config)
     StagingStore(config.staging).prune(config.retention_days)
-    return RunSummary(run_id, run_seq, started, done.ended_at, outcomes, done.reconciled, done.snapshot, folder)
+    return RunSummary(run_id, run_seq, started, done.ended_at, outcomes, done.reconciled, done.revision, done.snapshot,
+                      folder)
 
 
 def _run_record(config: Config, model: DeclaredModel, run_id: str, run_seq: int, started: datetime, ended: datetime,
-                reconciled: Reconciled) -> dict:
+                reconciled: Reconciled, revision: Revision) -> dict:
     """What a published run says about itself (run.json, and the report's manifest)."""
     return {
         "run_id": run_id, "run_seq": run_seq, "started_at": iso_instant(started), "ended_at": iso_instant(ended),
         "model_hash": model.content_hash, "model_path": str(model.root), "model_git_commit": git_commit(model.root),
         "config": config.model_dump(mode="json"),
         "rules_evaluated": reconciled.evaluated, "rules_carried_over": reconciled.carried,
-        "events": reconciled.events,
+        "events": reconciled.events, "revocation": revision.summary(),
     }
 
 

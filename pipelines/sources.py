@@ -1,6 +1,6 @@
 """From the sources config to connector instances: the only place that knows both."""
 
-from connectors.base import Connector, ScopeFailed
+from connectors.base import Connector, Revoker, ScopeFailed
 from connectors.records import Scope
 from pipelines.config import Config
 
@@ -45,3 +45,12 @@ def build_connectors(config: Config) -> list[Connector]:
     for src in config.scim_sources:
         connectors.append(Unsupported("scim", [src.name]))
     return connectors
+
+
+def build_revokers(config: Config) -> dict[str, Revoker]:
+    """The executors of the providers that have them, acting through each source's `revoke_role`."""
+    from connectors.aws.revoke import AwsRevoker, Route
+
+    routes = [Route(frozenset(s.accounts) if s.accounts else None, s.revoke_role, s.endpoint, s.region, s.max_attempts)
+              for s in config.aws_sources]
+    return {"aws": AwsRevoker(routes)} if routes else {}

@@ -117,26 +117,28 @@ class AwsConnector:
         return client
 
     def _session(self, account: str, sink: ScopeSink) -> boto3.Session:
-        """A session acting in `account`: the assumed read role, or the ambient credentials
-        when they belong to it. The STS credentials live only in the returned session."""
-        ambient = boto3.Session()
-        sts = self._client(ambient, "sts", sink)
-        try:
-            if self.assume_role:
-                partition = ambient.get_partition_for_region(self.region)
-                arn = f"arn:{partition}:iam::{account}:role/{self.assume_role}"
-                creds = sts.assume_role(RoleArn=arn, RoleSessionName="idrift")["Credentials"]
-                return boto3.Session(
-                    aws_access_key_id=creds["AccessKeyId"],
-                    aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"],
-                )
-            caller = sts.get_caller_identity()["Account"]
-        except READ_ERRORS as e:
-            raise ScopeFailed(f"no credentials for account {account}: {e}") from None
-        if caller != account:
-            raise ScopeFailed(f"the ambient credentials belong to account {caller}, not {account}")
-        return ambient
+        return account_session(account, self.assume_role, self.region, self._client(boto3.Session(), "sts", sink))
+
+
+def account_session(account: str, role: str | None, region: str, sts, session_name: str = "idrift") -> boto3.Session:
+    """A session acting in `account`: `role` assumed there, or the ambient credentials when they
+    belong to it. The STS credentials live only in the returned session."""
+    try:
+        if role:
+            partition = boto3.Session().get_partition_for_region(region)
+            arn = f"arn:{partition}:iam::{account}:role/{role}"
+            creds = sts.assume_role(RoleArn=arn, RoleSessionName=session_name)["Credentials"]
+            return boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        caller = sts.get_caller_identity()["Account"]
+    except READ_ERRORS as e:
+        raise ScopeFailed(f"no credentials for account {account}: {e}") from None
+    if caller != account:
+        raise ScopeFailed(f"the ambient credentials belong to account {caller}, not {account}")
+    return boto3.Session()
 
 
 class _AccountSync:

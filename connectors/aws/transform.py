@@ -164,25 +164,30 @@ def _edge(edge_type, source, kind, scope, target_id, target_arn, index, stmt) ->
     }
 
 
+def principal_source(ptype: str, value: str, partition: str) -> tuple[str, str, str | None] | None:
+    """(source, source_kind, source_scope) of one principal a trust statement names, spelled as
+    edges spell it (an account id becomes its root ARN); None for kinds that are not edges."""
+    arn_account = value.split(":")[4] if value.startswith("arn:") else None
+    if ptype == "AWS" and value == "*":
+        return "*", "any", None
+    if ptype == "AWS" and _ACCOUNT_ID.fullmatch(value):
+        return f"arn:{partition}:iam::{value}:root", "account_root", value
+    if ptype == "AWS":  # an ARN, or a unique id left behind by a deleted principal
+        return value, "account_root" if value.endswith(":root") else "principal", arn_account
+    if ptype == "Service":
+        return value, "service", None
+    if ptype == "Federated":
+        return value, "federated", arn_account
+    return None
+
+
 def _principals(principal, partition: str) -> list[tuple[str, str, str | None]]:
     """(source, source_kind, source_scope) for each principal a trust statement names."""
     if principal == "*":
         return [("*", "any", None)]
-    out = []
-    for ptype, values in sorted((principal or {}).items()):
-        for v in as_list(values):
-            arn_account = v.split(":")[4] if v.startswith("arn:") else None
-            if ptype == "AWS" and v == "*":
-                out.append(("*", "any", None))
-            elif ptype == "AWS" and _ACCOUNT_ID.fullmatch(v):
-                out.append((f"arn:{partition}:iam::{v}:root", "account_root", v))
-            elif ptype == "AWS":  # an ARN, or a unique id left behind by a deleted principal
-                out.append((v, "account_root" if v.endswith(":root") else "principal", arn_account))
-            elif ptype == "Service":
-                out.append((v, "service", None))
-            elif ptype == "Federated":
-                out.append((v, "federated", arn_account))
-    return out
+    found = (principal_source(ptype, v, partition) for ptype, values in sorted((principal or {}).items())
+             for v in as_list(values))
+    return [f for f in found if f]
 
 
 def trust_edges(role: dict) -> list[dict]:

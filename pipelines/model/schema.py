@@ -54,7 +54,12 @@ class Sla(StrictModel):
 class Revocation(StrictModel):
     mode: RevocationMode = "dry_run"
     max_actions_per_run: int = Field(
-        50, ge=0, description="Circuit breaker: more planned actions than this and nothing is executed."
+        50, ge=0, description="Circuit breaker: more selected actions than this and nothing is executed."
+    )
+    model_guard_share: float = Field(
+        0.2, ge=0, le=1,
+        description="Model guard: a model change that newly plans actions for more than this share of the "
+                    "agents plans nothing from that change until `idrift accept-model`.",
     )
     sla: Sla = Field(default_factory=Sla)
 

@@ -59,6 +59,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("model_hash", pa.string()), ("inactive_after", _DUR), ("unused_credential_after", _DUR),
             ("max_credential_age", _DUR), ("max_delegation_depth", pa.int32()), ("undeclared_grace", _DUR),
             ("ignore", _LIST), ("revocation_mode", pa.string()), ("max_actions_per_run", pa.int32()),
+            ("model_guard_share", pa.float64()),
             ("sla_sponsor_inactive", _DUR), ("sla_expired", _DUR), ("sla_default", _DUR),
         ]
     ),
@@ -144,6 +145,7 @@ def model_tables(model: DeclaredModel) -> dict[str, pa.Table]:
         "unused_credential_after": st.unused_credential_after, "max_credential_age": st.max_credential_age,
         "max_delegation_depth": st.max_delegation_depth, "undeclared_grace": st.undeclared_grace,
         "ignore": st.ignore, "revocation_mode": rev.mode, "max_actions_per_run": rev.max_actions_per_run,
+        "model_guard_share": rev.model_guard_share,
         "sla_sponsor_inactive": rev.sla.sponsor_inactive, "sla_expired": rev.sla.expired, "sla_default": rev.sla.default,
     }
     rows = {

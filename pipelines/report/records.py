@@ -81,3 +81,18 @@ def csv_lines(rows: Iterable[dict], fields: tuple[str, ...] = FIELDS) -> Iterato
         buf.seek(0)
         buf.truncate()
     yield buf.getvalue()
+
+
+REVOCATION_FIELDS = (
+    "action_id", "kind", "state", "provider", "scope_id", "principal", "object", "agent", "findings", "rules",
+    "cascade_from", "pre_approved", "held", "trigger_at", "first_planned", "call", "sentence", "state_at",
+    "state_reason", "approver", "lag_seconds", "in_plan",
+)
+
+
+def revocation_records(con: duckdb.DuckDBPyConnection) -> Iterator[dict]:
+    """The published revocations: the plan's actions with their ledger state, then the actions
+    that left the plan since they were executed."""
+    cursor = con.execute(f"SELECT {', '.join(REVOCATION_FIELDS)} FROM revocations")
+    for row in cursor.fetchall():
+        yield {k: _plain(v) for k, v in zip(REVOCATION_FIELDS, row)}

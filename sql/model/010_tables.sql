@@ -77,6 +77,7 @@ CREATE OR REPLACE TEMP TABLE model_settings (
     ignore                   VARCHAR[] NOT NULL,
     revocation_mode          VARCHAR NOT NULL,
     max_actions_per_run      INTEGER NOT NULL,
+    model_guard_share        DOUBLE NOT NULL,
     sla_sponsor_inactive     INTERVAL NOT NULL,
     sla_expired              INTERVAL NOT NULL,
     sla_default              INTERVAL NOT NULL

@@ -30,3 +30,20 @@ LEFT JOIN r_identity_grants a USING (provider, scope_id, identity_id)
 LEFT JOIN credentials c USING (provider, scope_id, identity_id)
 LEFT JOIN open_findings o USING (provider, scope_id, identity_id)
 ORDER BY i.provider, i.scope_id, i.principal;
+
+-- Revocations: the plan's actions with their state in the ledger (planned, held, dry_run,
+-- refused, done, already_done, skipped, failed, verified, not_effective, undone), then the
+-- actions the ledger knows that left the plan since (their findings resolved).
+CREATE OR REPLACE TEMP VIEW published_revocations AS
+SELECT * FROM (
+    SELECT p.action_id, p.kind, p.provider, p.scope_id, p.principal, p.object, p.agent, p.findings, p.rules,
+           p.cascade_from, p.pre_approved, p.trigger_at, p.call, p.sentence, p.held, p.first_planned, true AS in_plan,
+           coalesce(s.state, CASE WHEN p.held THEN 'held' ELSE 'planned' END) AS state, s.state_at, s.state_reason,
+           s.approver, s.lag_seconds
+    FROM revocation_plan p LEFT JOIN _ledger_state s USING (action_id)
+    UNION ALL BY NAME
+    SELECT action_id, kind, provider, scope_id, principal, object, agent, findings, rules, false AS in_plan, state,
+           state_at, state_reason, approver, lag_seconds, call, sentence
+    FROM _ledger_state WHERE action_id NOT IN (SELECT action_id FROM revocation_plan)
+)
+ORDER BY in_plan DESC, kind, principal, action_id;

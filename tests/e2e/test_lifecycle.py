@@ -100,9 +100,12 @@ def test_lifecycle(project, moto_server, new_account):
         assert failed.exit_code == 1
         after = findings(project)
         frozen = after[("ENT-EXCESS", bot)]
-        assert frozen == before[("ENT-EXCESS", bot)]  # exactly as it was: not resolved, not even seen again
+        # exactly as it was: not resolved, not even seen again; but nothing is planned from missing data
+        assert before[("ENT-EXCESS", bot)]["remediation"]["kind"] == "revoke_grant"
+        assert frozen == {**before[("ENT-EXCESS", bot)], "remediation": None}
         stale = after[("IDN-ORPHANED", legacy)]  # driven by HR: still raised, from the last complete observation
         assert stale["status"] == "open" and stale["stale_observation"] and stale["last_seen"] > before[
             ("IDN-ORPHANED", legacy)]["last_seen"]
+        assert stale["remediation"]["kind"] == "disable_identity"  # the executor re-reads the target first
     finally:
         proxy.stop()

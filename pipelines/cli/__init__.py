@@ -1,7 +1,7 @@
 """`idrift`: a thin front over the same core the Dagster assets run.
 
 Exit codes (interfaces.md): 0 ok; 1 a scope or entity type incomplete (run), nothing reconciled
-yet (findings, report); 2 bad config or model.
+yet (findings, report), an action failed (revoke); 2 bad config or model; 3 refused (revoke).
 Errors from user input are printed as file:line:col lines, never as tracebacks.
 """
 
@@ -12,58 +12,15 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from connectors.records import ENTITY_TYPES
+from pipelines.cli.common import ConfigOpt, cli_config, cli_model, cli_snapshot, err, out
+from pipelines.cli.revoke import accept_model, revoke
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Identity drift: reconcile non-human identities against the declared model.")
-
-def _console(stderr: bool = False) -> Console:
-    # Piped into a log or a file, a table must not be cut to 80 columns.
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 240
-    return console
-
-
-out = _console()
-err = _console(stderr=True)
-
-ConfigOpt = Annotated[
-    Optional[str],
-    typer.Option("--config", "-c", help="Sources config (else $IDRIFT_CONFIG, else ./idrift.yaml)."),
-]
-
-
-def _fail(errors, code: int = 2) -> "typer.Exit":
-    for e in errors:
-        err.print(str(e), markup=False)
-    return typer.Exit(code)
-
-
-def _config(path: Optional[str]):
-    from pipelines.config import find_config, load_config
-    from pipelines.located import LoadErrors
-
-    try:
-        return load_config(find_config(path))
-    except LoadErrors as e:
-        raise _fail(e.errors)
-
-
-def _model(path):
-    from pipelines.located import LoadErrors
-    from pipelines.model import load_model
-
-    try:
-        model = load_model(path)
-    except LoadErrors as e:
-        raise _fail(e.errors)
-    for w in model.warnings:
-        err.print(f"warning: {w}", markup=False)
-    return model
-
+app.add_typer(revoke, name="revoke")
+app.command("accept-model")(accept_model)
 
 @app.command()
 def validate(
@@ -71,7 +28,7 @@ def validate(
     config: ConfigOpt = None,
 ) -> None:
     """Load the declared model and print every error with file:line:col."""
-    loaded = _model(model if model is not None else _config(config).model)
+    loaded = cli_model(model if model is not None else cli_config(config).model)
     out.print(
         f"model valid: {len(loaded.agents)} agents, {len(loaded.sponsors)} sponsors, "
         f"{len(loaded.exceptions)} exceptions ({loaded.content_hash[:12]})"
@@ -86,8 +43,8 @@ def run(
     """One full pass: extract every source (or --only some), load, reconcile, write the report."""
     from pipelines.runner import run_once
 
-    cfg = _config(config)
-    model = _model(cfg.model)
+    cfg = cli_config(config)
+    model = cli_model(cfg.model)
     selected = {s.strip() for s in only.split(",") if s.strip()} if only else None
     waiting = lambda msg: err.print(msg, markup=False)  # noqa: E731
     if err.is_terminal:
@@ -138,16 +95,6 @@ Status = Enum("Status", {s: s for s in ("open", "resolved", "suppressed")}, type
 Format = Enum("Format", {s: s for s in ("table", "json", "csv")}, type=str)
 
 
-def _snapshot(cfg):
-    from pipelines.publish import latest
-
-    snapshot = latest(cfg.warehouse)
-    if snapshot is None:
-        err.print("nothing was reconciled yet: run `idrift run` first")
-        raise typer.Exit(1)
-    return snapshot
-
-
 @app.command()
 def findings(
     config: ConfigOpt = None,
@@ -158,7 +105,7 @@ def findings(
     """The findings of the last reconcile (every status unless --status), highest severity first."""
     from pipelines.report.records import csv_lines, jsonl, records
 
-    snapshot = _snapshot(_config(config))
+    snapshot = cli_snapshot(cli_config(config))
     con = snapshot.connect()
     rows = records(con, status.value if status else None, rule)
     if format is Format.json:
@@ -184,9 +131,9 @@ def report(
     """Write the auditor report of the last run into DIR/<run-id>/."""
     from pipelines.report.writer import ReportExists, write_report
 
-    cfg = _config(config)
+    cfg = cli_config(config)
     try:
-        folder = write_report(_snapshot(cfg), out_dir or cfg.reports)
+        folder = write_report(cli_snapshot(cfg), out_dir or cfg.reports)
     except ReportExists as e:
         err.print(str(e))
         return
@@ -207,7 +154,7 @@ def accept_drop(
     from pipelines.warehouse import connect
     from pipelines.warehouse.load import accept_drop as record
 
-    cfg = _config(config)
+    cfg = cli_config(config)
     if not reason.strip():
         err.print("--reason must say why the drop is legitimate")
         raise typer.Exit(2)

@@ -1,0 +1,59 @@
+"""Revocation: the plan every reconcile makes from its open findings (`plan`), its execution
+under the configured mode and guards (`apply`, `undo`), the append-only ledger of every attempt
+(`ledger`), and the verification of executed actions by the next sync (`verify`)."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from connectors.base import Revoker
+from pipelines.reconcile.catalogue import Rule
+from pipelines.revocation.ledger import Ledger
+from pipelines.revocation.plan import Plan, plan
+from pipelines.revocation.verify import verify
+
+# What the snapshot shows of an action that left the plan (its findings resolved), from the ledger.
+LEDGER_ACTION = ("kind", "provider", "scope_id", "principal", "object", "agent", "call", "sentence", "findings", "rules")
+
+
+@dataclass
+class Revision:
+    plan: Plan
+    verified: dict[str, int]
+    states: dict[str, int]  # the plan's actions by their state in the ledger
+
+    def summary(self) -> dict:
+        return {"actions": self.plan.actions, "held": self.plan.held, "by_kind": self.plan.by_kind,
+                "model_guard": self.plan.guard.reason, "guard": asdict(self.plan.guard),
+                "verified_this_run": self.verified, "states": self.states}
+
+
+def revise(con: duckdb.DuckDBPyConnection, ledger_url: str, revokers: dict[str, Revoker], run_id: str,
+           run_seq: int, now: datetime, catalogue: tuple[Rule, ...]) -> Revision:
+    """After a reconcile, in its connection: verify what the ledger shows executed, then plan;
+    `_ledger_state` (each planned action's latest ledger row) is left for the snapshot."""
+    ledger = Ledger(ledger_url)
+    verified = verify(con, ledger, run_id)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        planned = plan(con, run_seq, now, catalogue, revokers, ledger.accepted_models())
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    latest = ledger.latest()
+    rows = [{"action_id": a, "state": r["outcome"], "state_at": r["attempted_at"], "state_reason": r["reason"],
+             "approver": r["approver"], "lag_seconds": r["lag_seconds"],
+             **{k: r["action"].get(k) for k in LEDGER_ACTION}} for a, r in latest.items()]
+    schema = pa.schema([("action_id", pa.string()), ("state", pa.string()), ("state_at", pa.timestamp("us", tz="UTC")),
+                        ("state_reason", pa.string()), ("approver", pa.string()), ("lag_seconds", pa.float64())]
+                       + [(k, pa.list_(pa.string()) if k in ("findings", "rules") else pa.string()) for k in LEDGER_ACTION])
+    con.register("_ledger_rows", pa.Table.from_pylist(rows, schema=schema))
+    con.execute("CREATE OR REPLACE TEMP TABLE _ledger_state AS SELECT * FROM _ledger_rows")
+    con.unregister("_ledger_rows")
+    states = dict(con.execute(
+        "SELECT coalesce(s.state, CASE WHEN p.held THEN 'held' ELSE 'planned' END) AS state, count(*) "
+        "FROM revocation_plan p LEFT JOIN _ledger_state s USING (action_id) GROUP BY ALL").fetchall())
+    return Revision(planned, verified, states)
