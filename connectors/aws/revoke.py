@@ -67,7 +67,8 @@ class AwsRevoker:
             keys = "; iam:UpdateAccessKey Status=Inactive on each active key" if kind == "User" else ""
             return f"iam:Put{kind}Policy {name} {DISABLED_POLICY} (deny *){keys}"
         if a.kind == "deactivate_credential":
-            return f"iam:UpdateAccessKey {name} {a.object} Status=Inactive"
+            after = ", once a newer key of the user is active (rotated)" if a.target.get("after_rotation") else ""
+            return f"iam:UpdateAccessKey {name} {a.object} Status=Inactive{after}"
         if a.kind == "delete_login_profile":
             return f"iam:DeleteLoginProfile {name}"
         if a.kind == "remove_trust":
@@ -153,10 +154,17 @@ class AwsRevoker:
     # ---- deactivate_credential ------------------------------------------------------------------
 
     def _deactivate_credential(self, iam, a: Action, att: Attempt) -> None:
-        status = _key_status(iam, a.identity_name, a.object)
+        keys = {k["AccessKeyId"]: k for k in _keys(iam, a.identity_name)}
+        status = keys[a.object]["Status"] if a.object in keys else None
         if status != "Active":
             att.outcome = "already_done"
             att.reason = "the key no longer exists" if status is None else "the key is already inactive"
+            return
+        newer = [k for k, v in keys.items() if v["Status"] == "Active" and v["CreateDate"] > keys[a.object]["CreateDate"]]
+        if a.target.get("after_rotation") and not newer:
+            # CRD-LONG-LIVED asks for rotation: deactivating the key in use before a new one
+            # exists would stop the workload, not rotate it
+            att.outcome, att.reason = "skipped", "rotate first: no newer active key of the user exists yet"
             return
         att.before = {"status": status}
         _write(iam, att, "UpdateAccessKey", UserName=a.identity_name, AccessKeyId=a.object, Status="Inactive")

@@ -88,6 +88,14 @@ def _print_findings(summary) -> None:
         table.add_row(rule, *(str(counts.get(s, 0)) for s in ("open", "suppressed", "resolved")),
                       ", ".join(f"{n} {e}" for e, n in sorted(events.items())))
     out.print(table)
+    rev = summary.revision
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(rev.plan.by_kind.items()))
+    out.print(f"revocation plan: {rev.plan.actions} actions{f' ({kinds})' if kinds else ''}"
+              f"{f', {rev.plan.held} held by the model guard' if rev.plan.held else ''}; "
+              f"verified this run: {rev.verified['verified']}, not effective: {rev.verified['not_effective']} "
+              "(`idrift revoke plan`)")
+    if rev.plan.guard.tripped:
+        err.print(rev.plan.guard.reason, markup=False)
     out.print(f"report: {summary.report / 'index.html'}")
 
 
@@ -195,6 +203,10 @@ def demo(
     for rule, c in sorted(by_rule.items()):
         table.add_row(rule, *(str(c.get(s, 0)) for s in ("open", "suppressed", "resolved")))
     out.print(table)
+    rev = result["revocation"]
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(rev["by_kind"].items()))
+    out.print(f"revocation ({rev['mode']}): {rev['actions']} actions it would take ({kinds}); "
+              f"see them with IDRIFT_CONFIG={estate.EXAMPLES / 'idrift.yaml'} idrift revoke plan")
     out.print(f"report: {result['report']}")
     if not result["success"]:
         raise typer.Exit(1)

@@ -56,7 +56,8 @@ def run() -> dict:
     identities = con.execute("SELECT count(*) FROM identities").fetchall()[0][0]
     report = result.asset_materializations_for_node("drift_report")[0].metadata["report"].value
     return {"success": result.success, "wall_s": round(time.perf_counter() - t0, 1), "identities": identities,
-            "counts": counts, "report": report, "run_id": snapshot.run["run_id"]}
+            "counts": counts, "report": report, "run_id": snapshot.run["run_id"],
+            "revocation": snapshot.run["revocation"]}
 
 
 def dev(port: int, ui_port: int) -> int:

@@ -3,7 +3,8 @@
 index.html is self-contained (inline style, no script, no fetch) and autoescaped: every value
 from a provider is text, never markup. The CSV / JSONL files hold every finding; the HTML lists
 the highest-ranked ones (severity, then the blast radius of their agent). manifest.json lists
-every file's sha256 and what the run saw and left out.
+every file's sha256 and what the run saw and left out. revocations.csv lists every planned
+action with its state in the ledger, and the executed ones that left the plan since.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from connectors.records import ENTITY_TYPES
 from pipelines.publish import Snapshot
 from pipelines.reconcile.catalogue import rules
-from pipelines.report.records import STATUSES, csv_lines, jsonl, records
+from pipelines.report.records import REVOCATION_FIELDS, STATUSES, csv_lines, jsonl, records, revocation_records
 
 HTML_FINDINGS = 2000
 SEVERITY_NAMES = {1: "info", 2: "low", 3: "medium", 4: "high", 5: "critical"}
@@ -52,6 +53,7 @@ def write_report(snapshot: Snapshot, out: Path) -> Path:
         _write_lines(folder / "findings.jsonl", jsonl(records(con)))
         _write_lines(folder / "findings.csv", csv_lines(records(con)))
         _write_lines(folder / "identities.csv", csv_lines(_identities(con), IDENTITY_FIELDS))
+        _write_lines(folder / "revocations.csv", csv_lines(revocation_records(con), REVOCATION_FIELDS))
         scopes = _scopes(con)
         (folder / "index.html").write_text(_html(con, snapshot.run, scopes), encoding="utf-8")
         _manifest(con, folder, snapshot.run, scopes)
@@ -133,8 +135,18 @@ def _html(con, run: dict, scopes: list[dict]) -> str:
         run=run, summary=sorted(summary.values(), key=lambda s: (-s["severity"], s["rule"])), statuses=STATUSES,
         by_severity=by_severity, severity_names=SEVERITY_NAMES, blast=blast, scopes=scopes, entities=ENTITY_TYPES,
         findings=shown, shown=len(shown), total=total, truncated=total > len(shown), rules=rules(),
-        versions=versions(),
+        versions=versions(), revocation=_revocation(con, run),
     )
+
+
+def _revocation(con, run: dict) -> dict:
+    rows = list(revocation_records(con))
+    states: dict[str, int] = {}
+    for r in rows:
+        states[r["state"]] = states.get(r["state"], 0) + 1
+    mode = (run.get("revocation") or {}).get("mode")
+    return {"rows": rows[:HTML_FINDINGS], "states": sorted(states.items()), "summary": run.get("revocation") or {},
+            "mode": mode or "see the model"}
 
 
 def _manifest(con, folder: Path, run: dict, scopes: list[dict]) -> None:

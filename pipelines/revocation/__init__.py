@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from connectors.base import Revoker
 from pipelines.reconcile.catalogue import Rule
+from pipelines.revocation.apply import effective_mode
 from pipelines.revocation.ledger import Ledger
 from pipelines.revocation.plan import Plan, plan
 from pipelines.revocation.verify import verify
@@ -23,9 +24,10 @@ class Revision:
     plan: Plan
     verified: dict[str, int]
     states: dict[str, int]  # the plan's actions by their state in the ledger
+    mode: str  # as an apply now would run: the model's, or dry_run under the kill switch
 
     def summary(self) -> dict:
-        return {"actions": self.plan.actions, "held": self.plan.held, "by_kind": self.plan.by_kind,
+        return {"mode": self.mode, "actions": self.plan.actions, "held": self.plan.held, "by_kind": self.plan.by_kind,
                 "model_guard": self.plan.guard.reason, "guard": asdict(self.plan.guard),
                 "verified_this_run": self.verified, "states": self.states}
 
@@ -56,4 +58,5 @@ def revise(con: duckdb.DuckDBPyConnection, ledger_url: str, revokers: dict[str, 
     states = dict(con.execute(
         "SELECT coalesce(s.state, CASE WHEN p.held THEN 'held' ELSE 'planned' END) AS state, count(*) "
         "FROM revocation_plan p LEFT JOIN _ledger_state s USING (action_id) GROUP BY ALL").fetchall())
-    return Revision(planned, verified, states)
+    mode = effective_mode(con.execute("SELECT any_value(revocation_mode) FROM model_settings").fetchall()[0][0])[0]
+    return Revision(planned, verified, states, mode)

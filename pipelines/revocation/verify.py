@@ -2,6 +2,7 @@
 (`verified`) or not (`not_effective`), appended to the ledger (sql/revocation/020_verify.sql)."""
 
 import json
+from datetime import timedelta
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +15,11 @@ _AWAITING = pa.schema([
     ("identity_id", pa.string()), ("object", pa.string()), ("sources", pa.list_(pa.string())),
     ("attempted_at", pa.timestamp("us", tz="UTC")), ("trigger_at", pa.timestamp("us", tz="UTC")),
 ])
+
+
+# Credentials issued before a disable outlive it (findings.md): AWS role sessions up to 12 h,
+# Entra and GCP access tokens about an hour. Verification says until when.
+RESIDUAL = {"aws": timedelta(hours=12), "entra": timedelta(hours=1), "gcp": timedelta(hours=1)}
 
 
 def verify(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) -> dict[str, int]:
@@ -36,7 +42,7 @@ def verify(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) -> dict[
         "apply_id": run_id, "mode": "verify", "action": by_id[a]["action"],
         "outcome": "verified" if effective else "not_effective", "lag_seconds": lag,
         "reason": f"the sync of run {run} (ended {at:%Y-%m-%dT%H:%M:%SZ}) "
-                  + ("no longer observes it" if effective else "still observes it"),
+                  + ("no longer observes it" if effective else "still observes it") + _residual(by_id[a]),
     } for a, effective, lag, at, run in found)
     return {"verified": sum(1 for f in found if f[1]), "not_effective": sum(1 for f in found if not f[1])}
 
@@ -44,3 +50,11 @@ def verify(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) -> dict[
 def _target(action: dict) -> dict:
     t = action.get("target")
     return json.loads(t) if isinstance(t, str) else (t or {})
+
+
+def _residual(row: dict) -> str:
+    window = RESIDUAL.get(row["provider"])
+    if window is None or row["kind"] not in ("disable_identity", "remove_trust"):
+        return ""
+    until = row["attempted_at"] + window
+    return f"; sessions issued before the change may act until {until:%Y-%m-%dT%H:%M:%SZ}"

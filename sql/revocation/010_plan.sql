@@ -9,10 +9,11 @@
 --   sync of what its rule reads was incomplete or held back (`_rule_reads`) plans nothing; the
 --   findings raised from the last complete observation anyway (IDN-ORPHANED, DLG-EXPIRED,
 --   DLG-BROKEN-CHAIN) may, because the executor re-reads the target before it acts;
--- - cascades follow declared delegation only: disabling an agent (a disable closing IDN-ORPHANED,
---   DLG-EXPIRED or DLG-BROKEN-CHAIN) plans the same for every identity, not yet disabled, of each
---   agent declared `delegated_by` it, at any depth. Observed edges never cascade: an undeclared
---   identity is bound to no agent, so disabling it reaches nothing else;
+-- - cascades follow declared delegation only: disabling an agent (the plan disables every one of
+--   its identities not disabled yet) plans the same for every identity, not yet disabled, of
+--   each agent declared `delegated_by` it, at any depth, which DLG-BROKEN-CHAIN would otherwise
+--   ask for one sync later. Observed edges never cascade: an undeclared identity is bound to no
+--   agent, so disabling it reaches nothing else;
 -- - pre-approved (run in `auto` mode without a person) are only the actions closing DLG-EXPIRED,
 --   or IDN-ORPHANED of a terminated sponsor, and their cascades; never delete_login_profile;
 -- - a grant reaching an identity through a group is not revoked per identity (that would change
@@ -63,10 +64,16 @@ WITH protected AS (
            END AS remove,
            NULL::VARCHAR AS cascade_from
     FROM acting WHERE kind IS NOT NULL
-), agent_disables AS (
+), disabling AS (
     SELECT DISTINCT d.provider, d.scope_id, d.identity_id, d.pre_approved, b.agent_id
     FROM direct d JOIN r_bindings b USING (provider, scope_id, identity_id)
-    WHERE d.kind = 'disable_identity' AND d.rule IN ('IDN-ORPHANED', 'DLG-EXPIRED', 'DLG-BROKEN-CHAIN')
+    WHERE d.kind = 'disable_identity'
+), agent_disables AS (
+    SELECT g.* FROM disabling g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM r_bindings b JOIN r_identities i USING (provider, scope_id, identity_id)
+        WHERE b.agent_id = g.agent_id AND i.disabled IS NOT TRUE
+          AND (b.provider, b.scope_id, b.identity_id) NOT IN (SELECT (provider, scope_id, identity_id) FROM disabling))
 ), cascaded AS (
     SELECT 'disable_identity' AS kind, i.provider, i.scope_id, i.identity_id, i.principal, NULL AS object,
            d.agent_id AS agent, NULL AS finding, NULL AS rule, NULL::TIMESTAMPTZ AS trigger_at, ad.pre_approved,
@@ -104,6 +111,8 @@ SELECT left(sha256(concat_ws('|', a.kind, a.provider, a.scope_id, a.identity_id,
            WHEN 'revoke_grant' THEN to_json({path: g.path, policy_arn: g.policy_arn, statement_ids: g.statement_ids,
                                              statements: g.statements})
            WHEN 'remove_trust' THEN to_json({trust_policy: i.attributes -> 'trust_policy', remove: a.remove})
+           -- a key that is only too old (not unused) is deactivated after its rotation, never before
+           WHEN 'deactivate_credential' THEN to_json({after_rotation: NOT list_contains(a.rules, 'CRD-UNUSED')})
        END AS target
 FROM actions a
 JOIN current_identities i USING (provider, scope_id, identity_id)

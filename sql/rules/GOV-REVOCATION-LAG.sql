@@ -13,8 +13,9 @@
 -- sponsor's termination, the expiry, the finding opening or reopening) than its SLA in
 -- `settings.revocation.sla`: `sponsor_inactive` for a gone sponsor, `expired` for an expired
 -- agent, `default` for the rest. Raised on the identity, with the late finding's id as the
--- object; it resolves when the late finding does. (Until revocations are verified by the
--- revocation jobs, "still open" means the access is still observed.)
+-- object; it resolves when the late finding does, which is when a sync no longer observes the
+-- access (the sync that verifies a revocation resolves the findings it closes). The lag of each
+-- verified revocation, from its trigger to that sync, is kept in the ledger and the report.
 SELECT f.provider, f.scope AS scope_id, f.identity_id, f.principal, f.id AS object, f.agent AS agent_id,
        format('{} on {} has been open for {} since its trigger; its SLA is {}', f.rule, f.principal,
               date_trunc('minute', clock_now() - f.since), f.sla) AS detail,

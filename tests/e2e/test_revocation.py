@@ -2,6 +2,7 @@
 dry_run, the circuit breaker, approve by id, apply everything, the drift between plan and
 apply, a failed call, idempotency, verification by the next sync, undo, and the ledger."""
 
+import csv
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -96,6 +97,7 @@ agents:
   - {{id: orphan-sub, kind: ai_agent, delegated_by: orphan, identities: [aws: "{p['orphan-sub']}"]}}
   - {{id: expired, kind: workload, sponsor: alice, expires: 2026-01-01, identities: [aws: "{p['expired']}"]}}
   - {{id: keys, kind: service_account, sponsor: alice, identities: [aws: "{p['keys']}"]}}
+  - {{id: rotating, kind: service_account, sponsor: alice, identities: [aws: "{p['old-key']}"]}}
   - {{id: console, kind: service_account, sponsor: alice, identities: [aws: "{p['console']}"]}}
   - {{id: wide, kind: workload, sponsor: alice, identities: [aws: "{p['wide']}"],
       allow: [aws: {{actions: ["s3:Get*"], resources: ["arn:aws:s3:::data/*"]}}]}}
@@ -118,13 +120,21 @@ def estate(project, moto_server, new_account):
          "expired": prod.role("expired-bot"), "keys": prod.user("unused-key-bot"), "console": prod.user("console-bot"),
          "wide": prod.role("wide-bot", inline=allow("s3:*", "arn:aws:s3:::data/*")),
          "managed": prod.role("managed-bot"), "drifting": prod.role("drifting-bot", inline=allow("sqs:*")),
-         "source": prod.role("source-bot", age_days=30),
+         "source": prod.role("source-bot", age_days=30), "shadow-user": prod.user("shadow-user"),
+         "old-key": prod.user("old-key-bot"),
          "clean": prod.role("clean-bot", inline=allow("s3:GetObject", "arn:aws:s3:::clean/*")),
          "clean-user": dev.user("clean-key-bot")}
     p["target"] = prod.role("target-bot", trust=trusts({"AWS": p["source"]}, {"Service": "lambda.amazonaws.com"}))
     p["public"] = prod.role("public-bot", trust=trusts("*", {"Service": "ecs-tasks.amazonaws.com"}))
     secret = prod.iam.create_access_key(UserName="unused-key-bot")["AccessKey"]["SecretAccessKey"]
     p["key"] = backdate_key(prod.account, "unused-key-bot", 0, created=NOW - timedelta(days=120))
+    iam_backend(prod.account).get_user("shadow-user").create_date = NOW - timedelta(days=30)
+    prod.iam.create_access_key(UserName="shadow-user")
+    p["shadow-key"] = backdate_key(prod.account, "shadow-user", 0, created=NOW - timedelta(days=20),
+                                   last_used=NOW - timedelta(days=1))
+    prod.iam.create_access_key(UserName="old-key-bot")  # too old, but in use: rotate, then deactivate
+    p["old"] = backdate_key(prod.account, "old-key-bot", 0, created=NOW - timedelta(days=120),
+                            last_used=NOW - timedelta(hours=1))
     dev.iam.create_access_key(UserName="clean-key-bot")
     p["clean-key"] = backdate_key(dev.account, "clean-key-bot", 0, created=NOW - timedelta(days=5),
                                   last_used=NOW - timedelta(hours=2))
@@ -164,7 +174,8 @@ def test_plan_apply_verify_undo(project, estate):
     planned = plan(project)
     expected = {
         ("disable_identity", p["orphan"]), ("disable_identity", p["orphan-sub"]), ("disable_identity", p["expired"]),
-        ("disable_identity", p["source"]), ("deactivate_credential", p["keys"]), ("revoke_grant", p["wide"]),
+        ("disable_identity", p["source"]), ("disable_identity", p["shadow-user"]),
+        ("deactivate_credential", p["keys"]), ("deactivate_credential", p["old-key"]), ("revoke_grant", p["wide"]),
         ("revoke_grant", p["managed"]), ("revoke_grant", p["drifting"]), ("remove_trust", p["target"]),
         ("remove_trust", p["public"]), ("delete_login_profile", p["console"]),
     }
@@ -177,6 +188,7 @@ def test_plan_apply_verify_undo(project, estate):
     assert not planned[("disable_identity", p["source"])]["pre_approved"]
     assert planned[("disable_identity", p["source"])]["cascade_from"] == []  # undeclared: reaches nobody
     assert planned[("deactivate_credential", p["keys"])]["rules"] == ["CRD-LONG-LIVED", "CRD-UNUSED"]
+    assert planned[("deactivate_credential", p["old-key"])]["call"].endswith("once a newer key of the user is active (rotated)")
     assert not planned[("delete_login_profile", p["console"])]["pre_approved"]
     assert planned[("revoke_grant", p["wide"])]["call"] == (
         "iam:PutRolePolicy wide-bot idrift-kept-p (the declared part); iam:DeleteRolePolicy wide-bot p")
@@ -185,6 +197,9 @@ def test_plan_apply_verify_undo(project, estate):
         for f in r["findings"]:
             assert next(x for x in closes.values() if x["id"] == f)["remediation"] == {
                 "action_id": r["action_id"], "kind": r["kind"]}
+    [late] = [f for k, f in closes.items() if k[:2] == ("GOV-REVOCATION-LAG", p["orphan"])]
+    assert late["status"] == "open"  # terminated on 2026-11-20: past the 24 h SLA
+    before_managed = prod.state("role", "managed-bot")
     before = {name: prod.state(kind, name) for kind, name in (
         ("role", "clean-bot"), ("role", "wide-bot"), ("role", "target-bot"), ("role", "public-bot"))}
     clean_user = dev.state("user", "clean-key-bot")
@@ -204,10 +219,10 @@ def test_plan_apply_verify_undo(project, estate):
         killed = project.idrift("revoke", "apply", "--all", "--approver", "ann")
     assert killed.exit_code == 3 and "IDRIFT_REVOCATION=off" in killed.stderr and writes(proxy) == []
 
-    # -- the circuit breaker: 11 selected, 10 allowed: nothing executes
-    project.write("model/agents.yaml", model(p, max_actions=10))
+    # -- the circuit breaker: 13 selected, 12 allowed: nothing executes
+    project.write("model/agents.yaml", model(p, max_actions=12))
     broken = project.idrift("revoke", "apply", "--all", "--approver", "ann")
-    assert broken.exit_code == 3 and "circuit breaker: 11 actions selected" in broken.stderr
+    assert broken.exit_code == 3 and "circuit breaker: 13 actions selected" in broken.stderr
     assert writes(proxy) == []
 
     # -- approve by id: only that action runs; an unknown id is a wrong request
@@ -235,6 +250,8 @@ def test_plan_apply_verify_undo(project, estate):
     failed_id = planned[("disable_identity", p["expired"])]["action_id"]
     assert outcomes[failed_id][2] == "failed" and "ServiceFailure" in outcomes[failed_id][3]
     assert outcomes[key_action][2] == "already_done"
+    rotate_id = planned[("deactivate_credential", p["old-key"])]["action_id"]
+    assert outcomes[rotate_id][2:4] == ("skipped", "rotate first: no newer active key of the user exists yet")
     proxy.faults.clear()
 
     # each action changed exactly its target
@@ -254,14 +271,20 @@ def test_plan_apply_verify_undo(project, estate):
     assert prod.state("role", "public-bot")["trust"]["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]
     assert prod.state("user", "console-bot")["login_profile"] is False
+    shadow = prod.state("user", "shadow-user")  # a user: the deny-all policy and its keys inactive
+    assert shadow["inline"] == {"idrift-disabled": DENY_ALL} and shadow["keys"] == {p["shadow-key"]: "Inactive"}
+    assert prod.state("user", "old-key-bot")["keys"] == {p["old"]: "Active"}
     assert prod.state("role", "clean-bot") == before["clean-bot"]
     assert dev.state("user", "clean-key-bot") == clean_user
 
-    # -- once more: the failed one goes through; everything else is already done, no write
+    # -- once more, after the rotation: the failed one and the rotated key go through; everything
+    # else is already done, with no write
+    new_key = prod.iam.create_access_key(UserName="old-key-bot")["AccessKey"]["AccessKeyId"]
     proxy.calls.clear()
     again = project.idrift("revoke", "apply", "--all", "--approver", "ann")
     assert again.exit_code == 0
-    assert writes(proxy) == ["PutRolePolicy"]  # expired-bot's, which failed before
+    assert sorted(writes(proxy)) == ["PutRolePolicy", "UpdateAccessKey"]  # expired-bot's, which failed before
+    assert prod.state("user", "old-key-bot")["keys"] == {p["old"]: "Inactive", new_key: "Active"}
     proxy.calls.clear()
     noop = project.idrift("revoke", "apply", "--all", "--approver", "ann")
     assert noop.exit_code == 0 and writes(proxy) == []
@@ -278,9 +301,19 @@ def test_plan_apply_verify_undo(project, estate):
     for r in verified.values():
         for f in r["findings"]:
             assert next(x for x in now.values() if x["id"] == f)["status"] == "resolved"
+    assert now[("GOV-REVOCATION-LAG", p["orphan"], late["object"])]["status"] == "resolved"
     orphaned = verified[("disable_identity", p["orphan"])]
     lag = datetime.fromisoformat(orphaned["state_at"]) - datetime(2026, 11, 20, 17, tzinfo=timezone.utc)
     assert orphaned["lag_seconds"] > lag.total_seconds() - 600  # from the termination to the verifying sync
+
+    # the auditor report of that run lists the verified actions, and the html shows them
+    folder = max((project.root / "reports").iterdir())
+    with (folder / "revocations.csv").open() as f:
+        reported = {(r["kind"], r["principal"]): r for r in csv.DictReader(f)}
+    assert {k for k, r in reported.items() if r["state"] == "verified"} == set(verified)
+    html = (folder / "index.html").read_text()
+    assert "<h2>Revocations</h2>" in html and f"verified {len(verified)}" in html
+    assert "revocations.csv" in json.loads((folder / "manifest.json").read_text())["files"]
 
     # -- undo: each reversible action restores the state before; a deleted password cannot come back
     by_kind = {k: r["action_id"] for k, r in verified.items()}
@@ -289,11 +322,16 @@ def test_plan_apply_verify_undo(project, estate):
         assert project.idrift("revoke", "undo", by_kind[(kind, principal)]).exit_code == 0
     assert project.idrift("revoke", "undo", by_kind[("deactivate_credential", p["keys"])]).exit_code == 0
     assert project.idrift("revoke", "undo", by_kind[("disable_identity", p["orphan"])]).exit_code == 0
+    assert project.idrift("revoke", "undo", by_kind[("disable_identity", p["shadow-user"])]).exit_code == 0
+    assert project.idrift("revoke", "undo", by_kind[("revoke_grant", p["managed"])]).exit_code == 0
     assert prod.state("role", "wide-bot") == before["wide-bot"]
     assert prod.state("role", "target-bot")["trust"] == before["target-bot"]["trust"]
     assert prod.state("role", "public-bot") == before["public-bot"]
     assert prod.state("user", "unused-key-bot")["keys"] == {p["key"]: "Active"}
     assert prod.state("role", "orphan-bot")["inline"] == {}
+    assert prod.state("user", "shadow-user")["inline"] == {}
+    assert prod.state("user", "shadow-user")["keys"] == {p["shadow-key"]: "Active"}
+    assert prod.state("role", "managed-bot") == {**before_managed, "trust": prod.state("role", "managed-bot")["trust"]}
     refused = project.idrift("revoke", "undo", by_kind[("delete_login_profile", p["console"])])
     assert refused.exit_code == 3 and "not reversible" in refused.stderr
     assert project.idrift("revoke", "undo", by_kind[("revoke_grant", p["wide"])]).exit_code == 1  # undone already
@@ -305,3 +343,88 @@ def test_plan_apply_verify_undo(project, estate):
     text = json.dumps(rows, default=str)
     assert secret not in text and PASSWORD not in text
     assert all(r[4] == "ann" for r in rows if r[1] == "approve")
+
+
+def test_the_revoke_role_is_enough_for_every_call_the_executors_make(project, estate):
+    from tests.connectors.test_aws_least_privilege import REVOKE_POLICY, decide, load_policy
+
+    prod, dev, p, proxy, secret = estate
+    assert project.idrift("run").exit_code == 0
+    project.write("model/agents.yaml", model(p))
+    proxy.calls.clear()
+    assert project.idrift("revoke", "apply", "--all", "--approver", "ann").exit_code == 0
+    for action_id in {r["action_id"] for r in plan(project).values()}:
+        project.idrift("revoke", "undo", action_id)
+    policy = load_policy(REVOKE_POLICY.read_text(), REVOKE_POLICY.name)
+    denied = set()
+    for c in proxy.calls:
+        if c.service != "iam":
+            continue
+        account = c.account or "?"
+        resource = (f"arn:aws:iam::{account}:role/{c.params['RoleName']}" if "RoleName" in c.params else
+                    f"arn:aws:iam::{account}:user/{c.params['UserName']}" if "UserName" in c.params else
+                    c.params.get("PolicyArn"))
+        if decide(policy, f"iam:{c.operation}", resource) != "Allow":
+            denied.add((c.operation, resource))
+    assert {c.operation for c in proxy.calls if c.service == "iam"} >= {
+        "PutRolePolicy", "UpdateAccessKey", "DetachRolePolicy", "UpdateAssumeRolePolicy", "DeleteLoginProfile",
+        "AttachRolePolicy", "DeleteRolePolicy"}
+    assert denied == set(), f"add these to {REVOKE_POLICY.name} or drop the calls: {sorted(denied)}"
+
+
+def test_the_model_guard_holds_a_change_that_would_revoke_many_agents(project, estate):
+    prod, dev, p, proxy, secret = estate
+    assert project.idrift("run").exit_code == 0
+    first = plan(project)
+    # a bad commit: every agent of alice now names a sponsor nobody knows
+    project.write("model/agents.yaml", model(p).replace("sponsor: alice", "sponsor: alice-typo"))
+    held = project.idrift("run")
+    assert held.exit_code == 0  # the guard does not change run's exit code
+    assert "model guard" in held.stderr
+    guarded = plan(project)
+    new = {k: r for k, r in guarded.items() if k not in first}
+    assert new and all(r["state"] == "held" and r["held"] for r in new.values())
+    assert all(not r["held"] for k, r in guarded.items() if k in first)
+    proxy.calls.clear()
+    applied = project.idrift("revoke", "apply", "--all", "--approver", "ann")
+    assert applied.exit_code == 0
+    held_ids = {r["action_id"] for r in new.values()}
+    assert not held_ids & {line.split()[0] for line in applied.stdout.splitlines() if line.strip()}
+    assert project.idrift("revoke", "apply", "--approve", next(iter(held_ids)), "--approver", "ann").exit_code == 2
+
+    assert project.idrift("accept-model", "--reason", "sponsor renamed in HR, reviewed in SEC-7").exit_code == 0
+    accepted = project.idrift("run")
+    assert "model guard" not in accepted.stderr
+    assert not any(r["held"] for r in plan(project).values())
+
+
+def test_nothing_is_planned_from_an_incomplete_sync(project, estate):
+    prod, dev, p, proxy, secret = estate
+    assert project.idrift("run").exit_code == 0
+    before = plan(project)
+    proxy.faults.append(Fault(service="iam", account=prod.account, operation="GetAccountAuthorizationDetails",
+                              status=403, code="AccessDenied", message="no"))
+    assert project.idrift("run").exit_code == 1
+    after = plan(project)
+    # only what HR, the model and the clock drive stays planned for the incomplete account (the
+    # executor re-reads the target); nothing from its missing grants, trusts or credentials
+    prod_kinds = {k for k in after if f":{prod.account}:" in k[1]}
+    assert prod_kinds == {k for k in before if f":{prod.account}:" in k[1]
+                          and set(before[k]["rules"]) & {"IDN-ORPHANED", "DLG-EXPIRED", "DLG-BROKEN-CHAIN"}}
+    assert ("disable_identity", p["orphan-sub"]) in after  # the complete account is planned as before
+
+
+def test_auto_mode_executes_only_the_pre_approved(project, estate):
+    prod, dev, p, proxy, secret = estate
+    project.write("model/agents.yaml", model(p, mode="auto"))
+    assert project.idrift("run").exit_code == 0
+    planned = plan(project)
+    proxy.calls.clear()
+    result = project.idrift("revoke", "apply")
+    assert result.exit_code == 0
+    rows = {row[0]: row for row in ledger(project)}
+    executed = {k for k, r in planned.items() if r["action_id"] in rows}
+    assert executed == {k for k, r in planned.items() if r["pre_approved"]} == {
+        ("disable_identity", p["orphan"]), ("disable_identity", p["orphan-sub"]), ("disable_identity", p["expired"])}
+    assert all(rows[planned[k]["action_id"]][4] == "catalogue (pre-approved)" for k in executed)
+    assert result.stdout.count("waiting for approval") == len(planned) - 3

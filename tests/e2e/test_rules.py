@@ -431,7 +431,8 @@ def test_report_files_and_manifest(planted):
     project = planted["project"]
     [folder] = (project.root / "reports").iterdir()
     names = {p.name for p in folder.iterdir()}
-    assert names == {"index.html", "findings.csv", "findings.jsonl", "identities.csv", "manifest.json"}
+    assert names == {"index.html", "findings.csv", "findings.jsonl", "identities.csv", "revocations.csv",
+                     "manifest.json"}
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["files"] == {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in names - {"manifest.json"}}
     assert len((folder / "findings.jsonl").read_text().splitlines()) == len(planted["findings"])

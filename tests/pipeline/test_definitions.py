@@ -8,7 +8,8 @@ from pipelines.definitions import defs
 
 def test_jobs_schedules_and_sensors_with_their_targets():
     d = defs()
-    assert {j.name for j in d.resolve_all_job_defs()} >= {"hourly_sync", "nightly_sync", "model_recheck"}
+    assert {j.name for j in d.resolve_all_job_defs()} >= {"hourly_sync", "nightly_sync", "model_recheck", "revoke"}
+    assert [n.name for n in d.resolve_job_def("revoke").nodes] == ["apply_revocations"]  # an op: side effects
     schedules = {s.name: s for s in d.schedules}
     assert {n: (s.job_name, s.cron_schedule, s.default_status) for n, s in schedules.items()} == {
         "hourly_sync_schedule": ("hourly_sync", "0 * * * *", dg.DefaultScheduleStatus.RUNNING),
@@ -18,6 +19,7 @@ def test_jobs_schedules_and_sensors_with_their_targets():
     assert {n: (s.job_name, s.default_status) for n, s in sensors.items()} == {
         "hr_sponsor_sensor": ("hourly_sync", dg.DefaultSensorStatus.RUNNING),
         "declared_model_sensor": ("model_recheck", dg.DefaultSensorStatus.RUNNING),
+        "revoke_after_sync_sensor": ("revoke", dg.DefaultSensorStatus.RUNNING),
     }
 
 
@@ -27,9 +29,10 @@ def test_lineage_from_every_extraction_to_the_report():
                 for k in graph.get_all_asset_keys()}
     assert upstream["warehouse_load"] == {"aws_extract", "gcp_extract", "entra_extract", "scim_extract", "hr_feed"}
     assert upstream["drift_findings"] == {"warehouse_load", "declared_model"}
-    assert upstream["drift_report"] == {"drift_findings"}
+    assert upstream["revocation_plan"] == {"drift_findings"}
+    assert upstream["drift_report"] == {"revocation_plan"}
     nightly = defs().resolve_job_def("nightly_sync")
-    assert {"aws_extract", "warehouse_load", "drift_findings", "drift_report"} <= {
+    assert {"aws_extract", "warehouse_load", "drift_findings", "revocation_plan", "drift_report"} <= {
         k.to_user_string() for k in nightly.asset_layer.selected_asset_keys}
     hourly = defs().resolve_job_def("hourly_sync")
     assert "drift_report" not in {k.to_user_string() for k in hourly.asset_layer.selected_asset_keys}

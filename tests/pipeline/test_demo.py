@@ -82,9 +82,10 @@ def test_dev_serves_the_seeded_estate_to_dagster_until_interrupted():
         assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
             "hourly_sync_schedule": "RUNNING", "nightly_sync_schedule": "RUNNING"}
         assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-            "hr_sponsor_sensor": "RUNNING", "declared_model_sensor": "RUNNING"}
+            "hr_sponsor_sensor": "RUNNING", "declared_model_sensor": "RUNNING", "revoke_after_sync_sensor": "RUNNING"}
         parents = {n["assetKey"]["path"][0]: {d["path"][0] for d in n["dependencyKeys"]} for n in repo["assetNodes"]}
-        assert "aws_extract" in parents["warehouse_load"] and parents["drift_report"] == {"drift_findings"}
+        assert "aws_extract" in parents["warehouse_load"] and parents["drift_report"] == {"revocation_plan"}
+        assert parents["revocation_plan"] == {"drift_findings"}
 
         sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{estate}", region_name="us-east-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -4,7 +4,7 @@ from pipelines.defs.resources import IdriftResource
 from pipelines.runner import report
 
 
-@dg.asset(group_name="reports", kinds={"html"}, deps=["drift_findings"],
+@dg.asset(group_name="reports", kinds={"html"}, deps=["revocation_plan"],
           description="The auditor report of the last published run: reports/<run-id>/.")
 def drift_report(idrift: IdriftResource):
     folder = report(idrift.config())
