@@ -21,8 +21,9 @@ def show_plan(config: ConfigOpt = None, format: Annotated[str, PlanFormat] = "ta
     """The revocation plan of the last reconcile, with each action's state in the ledger."""
     from pipelines.report.records import REVOCATION_FIELDS, csv_lines, jsonl, revocation_records
 
-    snapshot = cli_snapshot(cli_config(config))
-    rows = list(revocation_records(snapshot.connect()))
+    cfg = cli_config(config)
+    snapshot = cli_snapshot(cfg)
+    rows = _with_ledger(list(revocation_records(snapshot.connect())), cfg.ledger_url)
     if format == "json":
         sys.stdout.writelines(jsonl(rows))
         return
@@ -109,6 +110,22 @@ def accept_model(
         raise typer.Exit(2)
     Ledger(cfg.ledger_url).accept_model(model.content_hash, reason.strip(), by or getpass.getuser())
     out.print(f"model {model.content_hash[:12]} accepted: the next reconcile plans from it")
+
+
+def _with_ledger(rows: list[dict], url: str) -> list[dict]:
+    """The snapshot's plan with what the ledger recorded since (an apply after the last run)."""
+    from pipelines.report.records import iso_instant
+    from pipelines.revocation.ledger import current_states
+
+    states = current_states(url)
+    if states is None:
+        err.print("the ledger is busy or absent: states are as of the last run", markup=False)
+        return rows
+    for r in rows:
+        if (latest := states.get(r["action_id"])) and iso_instant(latest["attempted_at"]) != r["state_at"]:
+            r.update(state=latest["outcome"], state_at=iso_instant(latest["attempted_at"]),
+                     state_reason=latest["reason"], approver=latest["approver"], lag_seconds=latest["lag_seconds"])
+    return rows
 
 
 def _approvals(path: Path) -> set[str]:

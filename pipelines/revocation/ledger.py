@@ -55,9 +55,12 @@ EFFECTIVE = ("done", "already_done")
 
 
 class Ledger:
-    def __init__(self, url: str):
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)  # no file stays open between calls
-        metadata.create_all(self.engine)
+    def __init__(self, url: str, read_only: bool = False):
+        # NullPool: no file stays open between calls, so another process may write next
+        args = {"read_only": True} if read_only and url.startswith("duckdb:") else {}
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+        if not read_only:
+            metadata.create_all(self.engine)
 
     def record(self, rows: Iterable[dict[str, Any]]) -> None:
         now = datetime.now(timezone.utc)
@@ -120,3 +123,12 @@ def _row(r: dict, now: datetime) -> dict:
     for k in ("action", "request", "response", "before"):
         row[k] = None if r.get(k) is None else redact(json.loads(json.dumps(r[k], default=str)))
     return row
+
+
+def current_states(url: str) -> dict[str, dict] | None:
+    """Each action's latest row, read-only, for the read commands; None when the ledger cannot
+    be read now (not created yet, or a writer holds its DuckDB file)."""
+    try:
+        return Ledger(url, read_only=True).latest()
+    except sa.exc.SQLAlchemyError:
+        return None

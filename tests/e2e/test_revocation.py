@@ -107,8 +107,11 @@ agents:
       allow: [aws: {{actions: ["sqs:SendMessage"], resources: ["*"]}}]}}
   - {{id: trusting, kind: workload, sponsor: alice, identities: [aws: "{p['target']}"]}}
   - {{id: public, kind: workload, sponsor: alice, identities: [aws: "{p['public']}"]}}
+  - {{id: excepted, kind: workload, sponsor: alice, identities: [aws: "{p['excepted']}"]}}
   - {{id: clean, kind: workload, sponsor: alice, identities: [aws: "{p['clean']}", aws: "{p['clean-user']}"],
       allow: [aws: {{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::clean/*"]}}]}}
+exceptions:
+  - {{rule: ENT-EXCESS, agent: excepted, reason: "batch job until SEC-9", approved_by: carol, expires: 2099-01-01}}
 {extra}"""
 
 
@@ -123,6 +126,7 @@ def estate(project, moto_server, new_account):
          "source": prod.role("source-bot", age_days=30), "shadow-user": prod.user("shadow-user"),
          "old-key": prod.user("old-key-bot"),
          "clean": prod.role("clean-bot", inline=allow("s3:GetObject", "arn:aws:s3:::clean/*")),
+         "excepted": prod.role("excepted-bot", inline=allow("sqs:*")),
          "clean-user": dev.user("clean-key-bot")}
     p["target"] = prod.role("target-bot", trust=trusts({"AWS": p["source"]}, {"Service": "lambda.amazonaws.com"}))
     p["public"] = prod.role("public-bot", trust=trusts("*", {"Service": "ecs-tasks.amazonaws.com"}))
@@ -179,7 +183,8 @@ def test_plan_apply_verify_undo(project, estate):
         ("revoke_grant", p["managed"]), ("revoke_grant", p["drifting"]), ("remove_trust", p["target"]),
         ("remove_trust", p["public"]), ("delete_login_profile", p["console"]),
     }
-    assert set(planned) == expected
+    assert set(planned) == expected  # nothing for the suppressed ENT-EXCESS of excepted-bot
+    assert findings(project)[("ENT-EXCESS", p["excepted"], "inline:p")]["status"] == "suppressed"
     assert all(r["state"] == "planned" and r["in_plan"] for r in planned.values())
     orphan, sub = planned[("disable_identity", p["orphan"])], planned[("disable_identity", p["orphan-sub"])]
     assert orphan["pre_approved"] and orphan["rules"] == ["IDN-ORPHANED"]  # a terminated sponsor
@@ -230,12 +235,14 @@ def test_plan_apply_verify_undo(project, estate):
     assert project.idrift("revoke", "apply", "--approve", "nope", "--approver", "ann").exit_code == 2
     assert project.idrift("revoke", "apply", "--all").exit_code == 2  # no approver
     key_action = planned[("deactivate_credential", p["keys"])]["action_id"]
-    one = project.idrift("revoke", "apply", "--approve", key_action, "--approver", "ann")
+    approvals = project.write("approvals.txt", f"# reviewed by ann in SEC-11\n{key_action}\n")
+    one = project.idrift("revoke", "apply", "--approvals", str(approvals), "--approver", "ann")
     assert one.exit_code == 0, one.stdout + one.stderr
     assert writes(proxy) == ["UpdateAccessKey"]
     assert prod.state("user", "unused-key-bot")["keys"] == {p["key"]: "Inactive"}
     assert prod.state("role", "wide-bot") == before["wide-bot"]
     assert "waiting for approval" in one.stdout
+    assert plan(project)[("deactivate_credential", p["keys"])]["state"] == "done"  # the ledger, before any run
 
     # -- drift between plan and apply, and a call that fails
     prod.iam.put_role_policy(RoleName="drifting-bot", PolicyName="p", PolicyDocument=doc(allow("sqs:Send*")))
