@@ -5,7 +5,8 @@
 The estate (benchmarks/synthetic_estate.py) is generated in a child process straight into the
 staging store, so this process measures only what idrift does with it: the single writer loads
 every staged scope, the HR feed and the declared model into the warehouse (load_s), and one
-reconcile runs every rule, the findings lifecycle and the blast radius (reconcile_s). A second
+reconcile runs every rule, the findings lifecycle, the blast radius and the revocation plan
+(reconcile_s). A second
 run stages the same files again: unchanged observations are recognised by their digest and
 the rules that read nothing changed are carried over (rerun_*). Prints one JSON line; the
 target on 2 cores is 1,000,000 identities and 10,000,000 grants loaded and reconciled in under
@@ -28,7 +29,10 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.model.tables import SCHEMAS as MODEL_SCHEMAS, load_model_tables  # noqa: E402
+from connectors.aws.revoke import AwsRevoker  # noqa: E402
+from pipelines.reconcile.catalogue import rules  # noqa: E402
 from pipelines.reconcile.runner import reconcile  # noqa: E402
+from pipelines.revocation import revise  # noqa: E402
 from pipelines.staging import StagingStore, new_run_id  # noqa: E402
 from pipelines.warehouse import begin_run, checkpoint, connect, end_run, load_people, load_scopes  # noqa: E402
 
@@ -43,6 +47,9 @@ def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
                             for name, schema in MODEL_SCHEMAS.items()})
     t1 = time.perf_counter()
     result = reconcile(con, run_seq, datetime.now(timezone.utc))
+    t_findings = time.perf_counter()
+    revision = revise(con, f"duckdb:///{estate / 'ledger.duckdb'}", {"aws": AwsRevoker([])}, run_id, run_seq, rules(),
+                      result.unchanged)
     end_run(con, run_seq, datetime.now(timezone.utc))
     t_reconciled = time.perf_counter()
     checkpoint(con)
@@ -50,7 +57,10 @@ def one_run(con, store: StagingStore, estate: Path, run_id: str) -> dict:
     return {"load_s": round(t1 - t0, 2), "reconcile_s": round(t2 - t1, 2), "evaluated": len(result.evaluated),
             "open": sum(c.get("open", 0) for c in result.counts.values()),
             "timings": {"observations": round(t_observations - t0, 2), "model": round(t1 - t_observations, 2),
-                        **result.timings, "checkpoint": round(t2 - t_reconciled, 2)},
+                        **result.timings, "revocation plan": round(t_reconciled - t_findings, 2),
+                        "checkpoint": round(t2 - t_reconciled, 2)},
+            "plan": {"actions": revision.plan.actions, "by_kind": revision.plan.by_kind, "carried": revision.plan.carried,
+                     **revision.plan.timings},
             "by_rule": {r: c.get("open", 0) for r, c in result.counts.items()}}
 
 
@@ -87,6 +97,7 @@ def main() -> None:
         "open_findings": run1["open"], "open_by_rule": run1["by_rule"],
         "same_findings_on_rerun": run1["by_rule"] == run2["by_rule"],
         "generate_s": round(generated, 1), "timings": run1["timings"], "rerun_timings": run2["timings"],
+        "plan": run1["plan"], "rerun_plan": run2["plan"],
     }))
     if not args.keep:
         shutil.rmtree(work)

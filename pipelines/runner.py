@@ -131,9 +131,9 @@ def reconcile(config: Config, model: DeclaredModel, run_id: str, started: dateti
                 started = started or datetime.now(timezone.utc)
                 run_seq = begin_run(con, run_id, started, trigger, event_at)
             load_model_tables(con, model_tables(model))
-            now = datetime.now(timezone.utc)
-            reconciled = reconcile_warehouse(con, run_seq, now, config.own_principals)
-            revision = revise(con, config.ledger_url, build_revokers(config), run_id, run_seq, now, rules())
+            reconciled = reconcile_warehouse(con, run_seq, datetime.now(timezone.utc), config.own_principals)
+            revision = revise(con, config.ledger_url, build_revokers(config), run_id, run_seq, rules(),
+                              reconciled.unchanged)
             ended = datetime.now(timezone.utc)
             end_run(con, run_seq, ended)
             checkpoint(con)

@@ -47,6 +47,13 @@ def build_connectors(config: Config) -> list[Connector]:
     return connectors
 
 
+def describe(action) -> str:
+    """The provider calls an action makes, as its executor spells them (no credentials needed)."""
+    from connectors.aws.revoke import AwsRevoker
+
+    return {"aws": AwsRevoker}[action.provider].describe(action)
+
+
 def build_revokers(config: Config) -> dict[str, Revoker]:
     """The executors of the providers that have them, acting through each source's `revoke_role`."""
     from connectors.aws.revoke import AwsRevoker, Route

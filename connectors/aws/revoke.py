@@ -61,7 +61,8 @@ class AwsRevoker:
 
     # ---- the plan's sentence for each action ----------------------------------------------------
 
-    def describe(self, a: Action) -> str:
+    @classmethod
+    def describe(cls, a: Action) -> str:
         kind, name = _noun(a), a.identity_name
         if a.kind == "disable_identity":
             keys = "; iam:UpdateAccessKey Status=Inactive on each active key" if kind == "User" else ""

@@ -36,6 +36,9 @@ class Reconciled:
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
     events: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> event -> count
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> status -> count
+    # nothing the estate's decisions read changed (model, HR, observations, staleness) and no
+    # finding moved: what was derived from them last time (the revocation plan) still holds
+    unchanged: bool = False
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, run_seq: int, now: datetime, ignore: Sequence[str] = ()) -> Reconciled:
@@ -81,7 +84,9 @@ def _reconcile(con, run_seq: int, now: datetime, ignore: Sequence[str]) -> Recon
             history.merge(con, h, [("agent",), ("sponsor",)], history.relation_source("_blast_radius", h), run_seq)
     con.execute("DELETE FROM rule_evaluations")
     con.executemany("INSERT INTO rule_evaluations VALUES (?, ?, ?)", [(k, v, run_seq) for k, v in fingerprints.items()])
-    return _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate], _timed)
+    out = _summary(con, run_seq, [r.id for r in evaluate], [r.id for r in catalogue if r not in evaluate], _timed)
+    out.unchanged = stored.get(BLAST_RADIUS) == fingerprints[BLAST_RADIUS] and not out.events
+    return out
 
 
 def _phase(con, phase_rules: list[Rule], evaluate: set[str], _timed: _Timings) -> None:

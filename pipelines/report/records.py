@@ -91,8 +91,16 @@ REVOCATION_FIELDS = (
 
 
 def revocation_records(con: duckdb.DuckDBPyConnection) -> Iterator[dict]:
-    """The published revocations: the plan's actions with their ledger state, then the actions
-    that left the plan since they were executed."""
-    cursor = con.execute(f"SELECT {', '.join(REVOCATION_FIELDS)} FROM revocations")
-    for row in cursor.fetchall():
-        yield {k: _plain(v) for k, v in zip(REVOCATION_FIELDS, row)}
+    """The published revocations: the plan's actions with their ledger state and the provider
+    call each makes, then the actions that left the plan since they were executed."""
+    from pipelines.revocation.plan import action
+    from pipelines.sources import describe
+
+    fields = (*REVOCATION_FIELDS, "identity_id", "identity_kind", "identity_name", "target")
+    cursor = con.execute(f"SELECT {', '.join(fields)} FROM revocations")
+    while batch := cursor.fetchmany(10_000):
+        for values in batch:
+            row = dict(zip(fields, values))
+            if row["in_plan"]:  # a left action keeps the call the ledger recorded
+                row["call"] = describe(action(row))
+            yield {k: _plain(row[k]) for k in REVOCATION_FIELDS}

@@ -3,7 +3,6 @@ under the configured mode and guards (`apply`, `undo`), the append-only ledger o
 (`ledger`), and the verification of executed actions by the next sync (`verify`)."""
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -12,7 +11,7 @@ from connectors.base import Revoker
 from pipelines.reconcile.catalogue import Rule
 from pipelines.revocation.apply import effective_mode
 from pipelines.revocation.ledger import Ledger
-from pipelines.revocation.plan import Plan, plan
+from pipelines.revocation.plan import Plan, keep, plan
 from pipelines.revocation.verify import verify
 
 # What the snapshot shows of an action that left the plan (its findings resolved), from the ledger.
@@ -27,20 +26,22 @@ class Revision:
     mode: str  # as an apply now would run: the model's, or dry_run under the kill switch
 
     def summary(self) -> dict:
-        return {"mode": self.mode, "actions": self.plan.actions, "held": self.plan.held, "by_kind": self.plan.by_kind,
+        return {"mode": self.mode, "carried_over": self.plan.carried, "actions": self.plan.actions, "held": self.plan.held, "by_kind": self.plan.by_kind,
                 "model_guard": self.plan.guard.reason, "guard": asdict(self.plan.guard),
                 "verified_this_run": self.verified, "states": self.states}
 
 
 def revise(con: duckdb.DuckDBPyConnection, ledger_url: str, revokers: dict[str, Revoker], run_id: str,
-           run_seq: int, now: datetime, catalogue: tuple[Rule, ...]) -> Revision:
-    """After a reconcile, in its connection: verify what the ledger shows executed, then plan;
-    `_ledger_state` (each planned action's latest ledger row) is left for the snapshot."""
+           run_seq: int, catalogue: tuple[Rule, ...], unchanged: bool = False) -> Revision:
+    """After a reconcile, in its connection: verify what the ledger shows executed, then plan
+    (or, when the reconcile found nothing `unchanged` and the last plan held nothing back, keep
+    the last plan); `_ledger_state` (each action's latest ledger row) is left for the snapshot."""
     ledger = Ledger(ledger_url)
     verified = verify(con, ledger, run_id)
     con.execute("BEGIN TRANSACTION")
     try:
-        planned = plan(con, run_seq, now, catalogue, revokers, ledger.accepted_models())
+        planned = (keep(con, run_seq, sorted(revokers)) if unchanged else None) or plan(
+            con, run_seq, catalogue, sorted(revokers), ledger.accepted_models())
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -12,7 +12,6 @@ Every decision and attempt is appended to the ledger as it happens, so an apply 
 half-way has recorded everything it did.
 """
 
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -21,13 +20,13 @@ from pipelines.config import Config
 from pipelines.lock import writer_lock
 from pipelines.revocation.ledger import Ledger, new_apply_id
 from pipelines.revocation.plan import action
+from pipelines.sources import describe
 from pipelines.warehouse import connect
 
 KILL_SWITCH = "IDRIFT_REVOCATION"
 # Disable before anything else: an identity that can no longer act is safe while the finer
 # changes follow; deleting a password (not reversible) comes last.
 ORDER = ("disable_identity", "deactivate_credential", "revoke_grant", "remove_trust", "delete_login_profile")
-DONE = ("done", "already_done")
 
 
 class ApplyError(ValueError):
@@ -147,5 +146,7 @@ def _plan(config: Config) -> list[dict]:
 
 
 def _record(row: dict) -> dict:
-    """The action as the ledger keeps it: whole, so undo and verification need no plan."""
-    return {**row, "target": json.loads(row["target"]) if isinstance(row["target"], str) else row["target"]}
+    """The action as the ledger keeps it: whole (with the call it makes and, for a revoke_grant,
+    the policy kept), so undo and verification need no plan."""
+    executed = action(row)
+    return {**row, "target": executed.target, "call": describe(executed)}

@@ -23,10 +23,15 @@ VERSION = "2012-10-17"
 
 
 @cache
-def _catalogue() -> tuple[str, ...]:
+def _catalogue() -> dict[str, tuple[str, ...]]:
+    """The policy_sentry catalogue by service prefix (lowercase): a pattern naming its service
+    is matched against that service's actions only."""
     from policy_sentry.querying.all import get_all_actions
 
-    return tuple(sorted(get_all_actions()))
+    out: dict[str, list[str]] = {}
+    for action in sorted(get_all_actions()):
+        out.setdefault(action.split(":", 1)[0].lower(), []).append(action)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 @cache
@@ -37,13 +42,27 @@ def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
 
 def _covers(outer: str, inner: str, ignore_case: bool) -> bool:
     """`outer` matches every string `inner` does (read as text: a `*` in `inner` is matched by
-    a `*` of `outer`)."""
-    return bool(_glob(outer, ignore_case).fullmatch(inner))
+    a `*` of `outer`). The common shapes (`*`, a literal, `prefix*`) need no regular expression:
+    agents' resources are mostly distinct ARNs, and compiling one per pair would dominate."""
+    if ignore_case:
+        outer, inner = outer.lower(), inner.lower()
+    if outer == "*" or outer == inner:
+        return True
+    wild = outer.count("*") + outer.count("?")
+    if wild == 0:
+        return False
+    if wild == 1 and outer.endswith("*"):
+        return inner.startswith(outer[:-1])
+    return bool(_glob(outer, False).fullmatch(inner))
 
 
-def _expand(pattern: str) -> set[str]:
-    g = _glob(pattern, True)
-    return {a for a in _catalogue() if g.fullmatch(a)}
+@cache
+def _expand(pattern: str) -> frozenset[str]:
+    g, service = _glob(pattern, True), pattern.split(":", 1)[0].lower()
+    catalogue = _catalogue()
+    pool = catalogue.get(service, ()) if "*" not in service and "?" not in service else (
+        a for actions in catalogue.values() for a in actions)
+    return frozenset(a for a in pool if g.fullmatch(a))
 
 
 def _actions(stmt: dict, allowed: list[str]) -> set[str]:
@@ -85,7 +104,15 @@ def _resources(stmt: dict, allowed: list[str]) -> list[str] | None:
 def kept_policy(statements: list[dict], allowances: list[dict]) -> dict | None:
     """`statements`: the grant's statements as the plan holds them (effect, actions, not_actions,
     resources, not_resources, condition); `allowances`: {actions, resources} per
-    declared entry of the agents bound to the identity."""
+    declared entry of the agents bound to the identity. The agents of one template hold the same
+    grants and allowances: each distinct pair is worked out once."""
+    kept = _kept(json.dumps(statements, sort_keys=True, default=str), json.dumps(allowances, sort_keys=True))
+    return None if kept is None else json.loads(kept)
+
+
+@cache
+def _kept(statements_json: str, allowances_json: str) -> str | None:
+    statements, allowances = json.loads(statements_json), json.loads(allowances_json)
     kept: list[dict] = []
     for s in statements:
         condition = json.loads(s["condition"]) if isinstance(s.get("condition"), str) else s.get("condition")
@@ -100,7 +127,7 @@ def kept_policy(statements: list[dict], allowances: list[dict]) -> dict | None:
     unique = list({json.dumps(k, sort_keys=True): k for k in kept}.values())
     if not any(k["Effect"] == "Allow" for k in unique):
         return None
-    return {"Version": VERSION, "Statement": unique}
+    return json.dumps({"Version": VERSION, "Statement": unique})
 
 
 def _statement(s: dict, actions, resources, condition, deny: bool = False) -> dict:

@@ -33,11 +33,14 @@ ORDER BY i.provider, i.scope_id, i.principal;
 
 -- Revocations: the plan's actions with their state in the ledger (planned, held, dry_run,
 -- refused, done, already_done, skipped, failed, verified, not_effective, undone), then the
--- actions the ledger knows that left the plan since (their findings resolved).
+-- actions the ledger knows that left the plan since (their findings resolved). A planned
+-- action's provider call is spelled when it is shown (pipelines/report/records.py), from its
+-- target; a left one's is the call the ledger recorded.
 CREATE OR REPLACE TEMP VIEW published_revocations AS
 SELECT * FROM (
     SELECT p.action_id, p.kind, p.provider, p.scope_id, p.principal, p.object, p.agent, p.findings, p.rules,
-           p.cascade_from, p.pre_approved, p.trigger_at, p.call, p.sentence, p.held, p.first_planned, true AS in_plan,
+           p.cascade_from, p.pre_approved, p.trigger_at, p.sentence, p.held, p.first_planned, true AS in_plan,
+           p.identity_id, p.identity_kind, p.identity_name, p.target,
            coalesce(s.state, CASE WHEN p.held THEN 'held' ELSE 'planned' END) AS state, s.state_at, s.state_reason,
            s.approver, s.lag_seconds
     FROM revocation_plan p LEFT JOIN _ledger_state s USING (action_id)

@@ -1,7 +1,9 @@
 -- The revocation plan (findings.md, "Revocation actions"): what idrift would change to close the
 -- open findings, one action per (kind, target), derived in one statement over the whole estate
--- after the findings moved. Read by pipelines/revocation/plan.py, which adds the provider call
--- each action makes and the model guard, and stores it as `revocation_plan`.
+-- after the findings moved. pipelines/revocation/plan.py applies the model guard to it and
+-- stores it as `revocation_plan`; the provider call each action makes is spelled by its
+-- executor (`describe`) wherever the plan is shown, and a revoke_grant's kept policy is worked
+-- out from the grant's statements and the agent's allowances kept here.
 --
 -- An auditor can check here that:
 -- - only open findings plan anything: a suppressed or resolved finding plans nothing;
@@ -23,11 +25,7 @@
 -- - every trust change of one role is one action, so two findings on one trust policy cannot
 --   undo each other's rewrite.
 CREATE OR REPLACE TEMP TABLE _plan AS
-WITH protected AS (
-    SELECT provider, scope_id, identity_id FROM current_identities i
-    WHERE coalesce(i.provider_managed, false)
-       OR any_true(list_transform((SELECT any_value(ignore) FROM run_context), lambda g: i.principal GLOB g))
-), acting AS (
+WITH acting AS (
     SELECT f.*,
            CASE
                WHEN f.rule IN ('IDN-ORPHANED', 'DLG-EXPIRED', 'DLG-BROKEN-CHAIN', 'IDN-UNDECLARED', 'IDN-DORMANT')
@@ -47,7 +45,6 @@ WITH protected AS (
           AND g.identity_id = f.identity_id AND g.source = f.object
     WHERE f.status = 'open'
       AND f.provider IN (SELECT provider FROM _revokers)
-      AND (f.provider, f.scope, f.identity_id) NOT IN (SELECT (provider, scope_id, identity_id) FROM protected)
       AND NOT EXISTS (
           SELECT 1 FROM _rule_reads r JOIN scope_freshness s ON s.entity = r.entity
           WHERE r.rule = f.rule AND NOT r.stale_ok AND s.stale AND s.provider = f.provider AND s.scope_id = f.scope)
@@ -94,27 +91,58 @@ WITH protected AS (
            list_distinct(flatten(list(remove) FILTER (WHERE remove IS NOT NULL))) AS remove
     FROM (SELECT * FROM direct UNION ALL BY NAME SELECT * FROM cascaded)
     GROUP BY kind, provider, scope_id, identity_id, object
-), grant_sources AS (
-    SELECT provider, scope_id, identity_id, source, any_value(path) AS path, any_value(policy_arn) AS policy_arn,
-           list(statement_id ORDER BY statement_index) AS statement_ids,
-           list({effect: effect, sid: sid, actions: actions, not_actions: not_actions, resources: resources,
-                 not_resources: not_resources, condition: condition} ORDER BY statement_index) AS statements
-    FROM current_grants GROUP BY provider, scope_id, identity_id, source
+), grant_sources AS (  -- only the grants a revoke_grant targets
+    SELECT g.provider, g.scope_id, g.identity_id, g.source, any_value(g.path) AS path,
+           any_value(g.policy_arn) AS policy_arn, list(g.statement_id ORDER BY g.statement_index) AS statement_ids,
+           list({effect: g.effect, sid: g.sid, actions: g.actions, not_actions: g.not_actions, resources: g.resources,
+                 not_resources: g.not_resources, condition: g.condition} ORDER BY g.statement_index) AS statements
+    FROM current_grants g
+    SEMI JOIN actions a ON a.kind = 'revoke_grant' AND a.provider = g.provider AND a.scope_id = g.scope_id
+                       AND a.identity_id = g.identity_id AND a.object = g.source
+    GROUP BY g.provider, g.scope_id, g.identity_id, g.source
+), allowances AS (  -- what the agents of a revoke_grant's identity may hold: the executor keeps it
+    SELECT b.provider, b.scope_id, b.identity_id,
+           list(DISTINCT {actions: m.actions, resources: m.resources}) AS allowances
+    FROM r_bindings b JOIN model_allow_aws m USING (agent_id)
+    SEMI JOIN actions a ON a.kind = 'revoke_grant' AND a.provider = b.provider AND a.scope_id = b.scope_id
+                       AND a.identity_id = b.identity_id
+    GROUP BY ALL
+), identified AS (
+    SELECT left(sha256(concat_ws('|', a.kind, a.provider, a.scope_id, a.identity_id, coalesce(a.object, ''))), 16)
+               AS action_id, a.*
+    FROM actions a
 )
-SELECT left(sha256(concat_ws('|', a.kind, a.provider, a.scope_id, a.identity_id, coalesce(a.object, ''))), 16)
-           AS action_id,
-       a.* REPLACE (list_filter(a.cascade_from, lambda x: x <> left(sha256(concat_ws('|', a.kind, a.provider,
-           a.scope_id, a.identity_id, coalesce(a.object, ''))), 16)) AS cascade_from),
+SELECT a.* REPLACE (list_filter(a.cascade_from, lambda x: x <> a.action_id) AS cascade_from),
        i.kind AS identity_kind, i.name AS identity_name,
+       CASE a.kind
+           WHEN 'disable_identity' THEN format('Disable {}', a.principal)
+           WHEN 'deactivate_credential' THEN format('Deactivate the credential {} of {}', a.object, a.principal)
+           WHEN 'revoke_grant' THEN format('Revoke {} from {}, keeping what its agent may hold', a.object, a.principal)
+           WHEN 'remove_trust' THEN format('Remove from the trust policy of {}: {}', a.principal,
+                                           array_to_string(list_sort(list_distinct(list_transform(a.remove,
+                                                           lambda r: r.source))), ', '))
+           WHEN 'delete_login_profile' THEN format('Delete the console password of {}', a.principal)
+       END || ' (' || concat_ws('; ',
+           CASE WHEN len(a.rules) > 0 THEN 'closes ' || array_to_string(a.rules, ', ') END,
+           CASE WHEN len(list_filter(a.cascade_from, lambda x: x <> a.action_id)) > 0
+                THEN 'cascade of ' || array_to_string(list_filter(a.cascade_from, lambda x: x <> a.action_id), ', ')
+           END) || ').' AS sentence,
        -- what the plan saw of the target: the executor compares it with what it re-reads
        CASE a.kind
            WHEN 'revoke_grant' THEN to_json({path: g.path, policy_arn: g.policy_arn, statement_ids: g.statement_ids,
-                                             statements: g.statements})
+                                             statements: g.statements, allowances: coalesce(w.allowances, [])})
            WHEN 'remove_trust' THEN to_json({trust_policy: i.attributes -> 'trust_policy', remove: a.remove})
            -- a key that is only too old (not unused) is deactivated after its rotation, never before
            WHEN 'deactivate_credential' THEN to_json({after_rotation: NOT list_contains(a.rules, 'CRD-UNUSED')})
-       END AS target
-FROM actions a
+       END AS target,
+       coalesce(old.first_planned, clock_now()) AS first_planned,
+       old.action_id IS NULL AS new
+FROM identified a
 JOIN current_identities i USING (provider, scope_id, identity_id)
 LEFT JOIN grant_sources g ON a.kind = 'revoke_grant' AND g.provider = a.provider AND g.scope_id = a.scope_id
-                         AND g.identity_id = a.identity_id AND g.source = a.object;
+                         AND g.identity_id = a.identity_id AND g.source = a.object
+LEFT JOIN allowances w ON a.kind = 'revoke_grant' AND w.provider = a.provider AND w.scope_id = a.scope_id
+                      AND w.identity_id = a.identity_id
+LEFT JOIN revocation_plan old ON old.action_id = a.action_id
+WHERE NOT coalesce(i.provider_managed, false)
+  AND NOT any_true(list_transform((SELECT any_value(ignore) FROM run_context), lambda g: i.principal GLOB g));

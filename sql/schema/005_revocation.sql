@@ -18,12 +18,12 @@ CREATE TABLE IF NOT EXISTS revocation_plan (
     cascade_from   VARCHAR[],          -- the disables of ancestor agents that plan it too
     pre_approved   BOOLEAN NOT NULL,
     trigger_at     TIMESTAMPTZ,
-    call           VARCHAR NOT NULL,   -- the provider calls it makes
     sentence       VARCHAR NOT NULL,
     target         JSON,               -- what the plan saw of the target, and what a revoke_grant keeps
     held           BOOLEAN NOT NULL,   -- by the model guard: shown, never executed
     first_planned  TIMESTAMPTZ NOT NULL,
-    run_seq        INTEGER NOT NULL
+    run_seq        INTEGER NOT NULL,   -- the reconcile that planned it as it is now
+    row_hash       UBIGINT NOT NULL    -- of every column but first_planned: an unchanged action is not rewritten
 );
 
 -- One row per reconcile: the model the plan was made from (the model guard compares the next

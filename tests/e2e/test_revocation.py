@@ -435,3 +435,20 @@ def test_auto_mode_executes_only_the_pre_approved(project, estate):
         ("disable_identity", p["orphan"]), ("disable_identity", p["orphan-sub"]), ("disable_identity", p["expired"])}
     assert all(rows[planned[k]["action_id"]][4] == "catalogue (pre-approved)" for k in executed)
     assert result.stdout.count("waiting for approval") == len(planned) - 3
+
+
+def test_an_unchanged_estate_keeps_its_plan_and_a_change_replans(project, estate):
+    prod, dev, p, proxy, secret = estate
+    assert project.idrift("run").exit_code == 0
+    first = plan(project)
+    assert project.idrift("run").exit_code == 0
+    snapshot = project.warehouse.with_suffix(".published")
+    run = json.loads((snapshot / (snapshot / "LATEST").read_text() / "run.json").read_text())
+    assert run["revocation"]["carried_over"] and plan(project) == first
+    prod.role("new-shadow-bot", age_days=30)  # one more undeclared identity
+    assert project.idrift("run").exit_code == 0
+    run = json.loads((snapshot / (snapshot / "LATEST").read_text() / "run.json").read_text())
+    again = plan(project)
+    assert not run["revocation"]["carried_over"]
+    assert set(again) - set(first) == {("disable_identity", prod.arn("role", "new-shadow-bot"))}
+    assert all(again[k]["first_planned"] == first[k]["first_planned"] for k in first)
