@@ -101,10 +101,13 @@ def apply(config: Config, settings, revokers: dict[str, Revoker], approve: set[s
             ledger.record({**base, "action": _record(r), "outcome": "refused", "reason": out.refused} for r in selected)
             return out
         for r in selected:
+            row = {**base, "approver": approver or ("catalogue (pre-approved)" if r["pre_approved"] else None),
+                   "action": _record(r)}
+            # written ahead: a process killed during the provider call still leaves its attempt on record
+            ledger.record([{**row, "outcome": "started"}])
             attempt = revokers[r["provider"]].execute(action(r))
-            ledger.record([{**base, "approver": approver or ("catalogue (pre-approved)" if r["pre_approved"] else None),
-                            "action": _record(r), "outcome": attempt.outcome, "reason": attempt.reason,
-                            "request": attempt.request, "response": attempt.response, "before": attempt.before}])
+            ledger.record([{**row, "outcome": attempt.outcome, "reason": attempt.reason, "request": attempt.request,
+                            "response": attempt.response, "before": attempt.before}])
             out.outcomes.append(Outcome(r, attempt))
     return out
 

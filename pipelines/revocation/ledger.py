@@ -8,6 +8,7 @@ an action's state is its latest row.
 """
 
 import json
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -31,7 +32,8 @@ attempts = sa.Table(
     sa.Column("mode", sa.String, nullable=False),          # dry_run | approve | auto | undo | verify
     sa.Column("approver", sa.String),
     sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
-    # done | already_done | skipped | failed | dry_run | refused | waiting | undone | verified | not_effective
+    # started (written before the provider call) | done | already_done | skipped | failed | dry_run |
+    # refused | undone | verified | not_effective
     sa.Column("outcome", sa.String, nullable=False),
     sa.Column("reason", sa.String),
     sa.Column("action", sa.JSON, nullable=False),          # the planned action as executed (undo needs no plan)
@@ -59,6 +61,7 @@ class Ledger:
         # NullPool: no file stays open between calls, so another process may write next
         args = {"read_only": True} if read_only and url.startswith("duckdb:") else {}
         self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+        sa.event.listen(self.engine, "do_connect", _wait_for_the_file)
         if not read_only:
             metadata.create_all(self.engine)
 
@@ -104,6 +107,18 @@ class Ledger:
     def accepted_models(self) -> set[str]:
         with self.engine.connect() as c:
             return {r[0] for r in c.execute(sa.select(model_acceptances.c.model_hash))}
+
+
+def _wait_for_the_file(dialect, record, cargs, cparams, tries: int = 40, pause: float = 0.25):
+    """A DuckDB ledger is one process's at a time: while a reader (`revoke plan`) holds it, a
+    writer waits (up to 10 s) instead of failing after the provider call it must record."""
+    for attempt in range(tries):
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as e:  # duckdb.IOException: "Could not set lock on file"
+            if "lock" not in str(e).lower() or attempt == tries - 1:
+                raise
+            time.sleep(pause)
 
 
 def new_apply_id() -> str:

@@ -345,8 +345,11 @@ def test_plan_apply_verify_undo(project, estate):
 
     # -- the ledger: every attempt, failures included, and no secret anywhere in it
     rows = ledger(project)
-    assert {r[2] for r in rows} >= {"dry_run", "refused", "done", "already_done", "skipped", "failed", "verified",
-                                    "undone"}
+    assert {r[2] for r in rows} >= {"dry_run", "refused", "started", "done", "already_done", "skipped", "failed",
+                                    "verified", "undone"}
+    for n, r in enumerate(rows):  # every executed attempt was written ahead of its provider call
+        if r[1] == "approve" and r[2] not in ("started", "refused"):
+            assert rows[n - 1][:3] == (r[0], "approve", "started")
     text = json.dumps(rows, default=str)
     assert secret not in text and PASSWORD not in text
     assert all(r[4] == "ann" for r in rows if r[1] == "approve")
