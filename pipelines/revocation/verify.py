@@ -1,7 +1,6 @@
 """Verification: after a sync, the ledger's executed actions that it shows took effect
 (`verified`) or not (`not_effective`), appended to the ledger (sql/revocation/020_verify.sql)."""
 
-import json
 from datetime import timedelta
 
 import duckdb
@@ -28,7 +27,7 @@ def verify(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) -> dict[
     rows = [{
         "action_id": r["action_id"], "kind": r["kind"], "provider": r["provider"], "scope_id": r["scope_id"],
         "identity_id": r["action"]["identity_id"], "object": r["action"].get("object"),
-        "sources": sorted({x["source"] for x in _target(r["action"]).get("remove", [])}),
+        "sources": sorted({x["source"] for x in (r["action"].get("target") or {}).get("remove", [])}),
         "attempted_at": r["attempted_at"], "trigger_at": r["trigger_at"],
     } for r in waiting]
     con.register("_awaiting", pa.Table.from_pylist(rows, schema=_AWAITING))
@@ -45,11 +44,6 @@ def verify(con: duckdb.DuckDBPyConnection, ledger: Ledger, run_id: str) -> dict[
                   + ("no longer observes it" if effective else "still observes it") + _residual(by_id[a]),
     } for a, effective, lag, at, run in found)
     return {"verified": sum(1 for f in found if f[1]), "not_effective": sum(1 for f in found if not f[1])}
-
-
-def _target(action: dict) -> dict:
-    t = action.get("target")
-    return json.loads(t) if isinstance(t, str) else (t or {})
 
 
 def _residual(row: dict) -> str:
