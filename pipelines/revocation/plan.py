@@ -3,9 +3,9 @@ then the model guard; stored as `revocation_plan`, each finding's `remediation` 
 `action` turns a plan row into what an executor takes, with the policy a revoke_grant keeps.
 
 The model guard: a declared model that differs from the one the last plan was made from, and
-would newly plan actions for more than `model_guard_share` of the agents (a bad commit that
-unbinds half the estate), plans nothing new until `idrift accept-model` accepts that model's
-hash. The actions it holds stay in the plan marked `held`, so the output, the report and
+would newly plan actions for more than `model_guard_share` of the agents (an identity no agent
+binds counts as one agent: a bad commit that unbinds half the estate makes them undeclared),
+plans nothing new until `idrift accept-model` accepts that model's hash. The actions it holds stay in the plan marked `held`, so the output, the report and
 Dagster show them; no apply selects them. The first model ever planned never trips it.
 """
 
@@ -29,7 +29,7 @@ PLAN_COLUMNS = ("action_id", "kind", "provider", "scope_id", "identity_id", "pri
 class Guard:
     tripped: bool = False
     model_hash: str | None = None
-    agents: int = 0  # agents the change would newly put under revocation
+    agents: int = 0  # agents (and unbound identities) the change would newly put under revocation
     share: float = 0.0
     limit: float = 0.0
 
@@ -108,7 +108,10 @@ def keep(con: duckdb.DuckDBPyConnection, run_seq: int, providers: list[str]) -> 
 def _guard(con, accepted: set[str]) -> Guard:
     model_hash, agents, limit, new_agents = con.execute(
         "SELECT any_value(model_hash), (SELECT count(*) FROM model_agents), any_value(model_guard_share), "
-        "(SELECT count(DISTINCT agent) FROM _plan WHERE new) FROM model_settings").fetchall()[0]
+        # an identity no agent binds counts as one: a commit that unbinds half the estate plans
+        # its disables as IDN-UNDECLARED, agentless
+        "(SELECT count(DISTINCT coalesce(agent, provider || '/' || scope_id || '/' || identity_id)) FROM _plan "
+        " WHERE new) FROM model_settings").fetchall()[0]
     last = con.execute("SELECT model_hash FROM revocation_plans ORDER BY run_seq DESC LIMIT 1").fetchall()
     guard = Guard(model_hash=model_hash, limit=limit)
     if not last or last[0][0] == model_hash or model_hash in accepted:

@@ -4,6 +4,7 @@ apply, a failed call, idempotency, verification by the next sync, undo, and the 
 
 import csv
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import duckdb
@@ -455,3 +456,15 @@ def test_an_unchanged_estate_keeps_its_plan_and_a_change_replans(project, estate
     assert not run["revocation"]["carried_over"]
     assert set(again) - set(first) == {("disable_identity", prod.arn("role", "new-shadow-bot"))}
     assert all(again[k]["first_planned"] == first[k]["first_planned"] for k in first)
+
+
+def test_the_model_guard_holds_a_commit_that_unbinds_the_estate(project, estate):
+    prod, dev, p, proxy, secret = estate
+    assert project.idrift("run").exit_code == 0
+    first = plan(project)
+    # a bad commit: most agents lose their identities, which become undeclared (no agent binds them)
+    project.write("model/agents.yaml", re.sub(r', identities: \[[^\]]*\]', "", model(p)))
+    held = project.idrift("run")
+    assert held.exit_code == 0 and "model guard" in held.stderr
+    new = {k: r for k, r in plan(project).items() if k not in first}
+    assert len(new) >= 5 and all(r["held"] and r["agent"] is None for r in new.values())
