@@ -108,16 +108,28 @@ class StagingStore:
     def staged_scopes(self, run_id: str) -> Iterator[StagedScope]:
         """Every scope of a run whose extraction finished (its manifest exists), in a stable order."""
         for manifest in sorted(self.fs.glob(f"{self.root}/{run_id}/*/*/{MANIFEST}")):
-            with self.fs.open(manifest, "r") as f:
-                m = json.load(f)
-            base = manifest.rsplit("/", 1)[0]
-            files = {}
-            for entity in ENTITY_TYPES:
-                for name in STAGED_FILES[entity]:
-                    path = f"{base}/{name}.parquet"
-                    if self.fs.exists(path):
-                        files[name] = self._url(path)
-            yield StagedScope(run_id=run_id, files=files, **m)
+            yield self.staged_scope(run_id, manifest)
+
+    def staged_scope(self, run_id: str, manifest: str) -> StagedScope:
+        """One finished scope, from its manifest."""
+        with self.fs.open(manifest, "r") as f:
+            m = json.load(f)
+        base = manifest.rsplit("/", 1)[0]
+        files = {}
+        for entity in ENTITY_TYPES:
+            for name in STAGED_FILES[entity]:
+                path = f"{base}/{name}.parquet"
+                if self.fs.exists(path):
+                    files[name] = self._url(path)
+        return StagedScope(run_id=run_id, files=files, **m)
+
+    def write_json(self, path: str, value: Any) -> None:
+        """Written whole or not at all (a temporary name, then a rename): scopes finish in
+        several threads and processes at once, and a reader must never see half a manifest."""
+        partial = f"{path}.partial"
+        with self.fs.open(partial, "w") as f:
+            json.dump(value, f, indent=1, default=str)
+        self.fs.mv(partial, path)
 
     def raw_pages(self, run_id: str, provider: str, scope_id: str) -> Iterator[tuple[str, Any]]:
         """The kept raw pages of a scope, decompressed, in the order they were fetched."""
@@ -235,10 +247,9 @@ class ScopeWriter:
             "error": error,
             "digests": {name: f.sha.hexdigest() for name, (f, _) in self._writers.items()},
         }
-        with self.store.fs.open(f"{self.dir}/{MANIFEST}", "w") as f:
-            json.dump(manifest, f, indent=1, default=str)
+        self.store.write_json(f"{self.dir}/{MANIFEST}", manifest)
         self._advance_latest(entities)
-        return next(s for s in self.store.staged_scopes(self.run_id) if s.key == self.scope.key)
+        return self.store.staged_scope(self.run_id, f"{self.dir}/{MANIFEST}")
 
     def _advance_latest(self, entities: dict[str, dict]) -> None:
         done = [e for e, status in entities.items() if status["complete"]]
@@ -249,8 +260,7 @@ class ScopeWriter:
         latest.update({e: self.run_id for e in done if latest.get(e, "") < self.run_id})
         path = self.store._latest_path(self.scope.provider, self.scope.scope_id)
         self.store.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        with self.store.fs.open(path, "w") as f:
-            json.dump(latest, f)
+        self.store.write_json(path, latest)
 
     def _flush(self, entity: str) -> None:
         rows = self._buffers.pop(entity, [])
