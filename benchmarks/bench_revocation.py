@@ -76,7 +76,7 @@ def main() -> None:
                                    approver="bench")
             resolved = sum(e.get("resolved", 0) for e in second.reconciled.events.values())
             print(json.dumps({
-                "identities_findings_open": sum(c.get("open", 0) for c in first.reconciled.counts.values()),
+                "open_findings": sum(c.get("open", 0) for c in first.reconciled.counts.values()),
                 "plan_actions": first.revision.plan.actions, "plan_by_kind": first.revision.plan.by_kind,
                 "first_run_s": round(run_s, 1),
                 "apply_s": round(apply_s, 1), "apply_outcomes": outcomes(applied), "apply_exit": applied.exit_code,

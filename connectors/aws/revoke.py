@@ -75,7 +75,10 @@ class AwsRevoker:
         if a.kind == "remove_trust":
             gone = sorted({r["source"] for r in a.target["remove"]})
             return f"iam:UpdateAssumeRolePolicy {name} without {', '.join(gone)}"
-        keep = f"iam:Put{kind}Policy {name} {kept_name(a.object)} (the declared part); " if a.target.get("kept") else ""
+        # before execution the kept part is not worked out yet: the call says it may be empty
+        keep = "" if a.target.get("kept", True) is None else (
+            f"iam:Put{kind}Policy {name} {kept_name(a.object)} (the declared part"
+            + ("" if "kept" in a.target else ", if any") + "); ")
         if a.target["path"] == "inline":
             return f"{keep}iam:Delete{kind}Policy {name} {a.object.removeprefix('inline:')}"
         return f"{keep}iam:Detach{kind}Policy {name} {a.target['policy_arn']}"

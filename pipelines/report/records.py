@@ -102,5 +102,5 @@ def revocation_records(con: duckdb.DuckDBPyConnection) -> Iterator[dict]:
         for values in batch:
             row = dict(zip(fields, values))
             if row["in_plan"]:  # a left action keeps the call the ledger recorded
-                row["call"] = describe(action(row))
+                row["call"] = describe(action(row, keep=False))
             yield {k: _plain(row[k]) for k in REVOCATION_FIELDS}

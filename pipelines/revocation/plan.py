@@ -52,12 +52,13 @@ class Plan:
     carried: bool = False  # the last plan, kept: nothing it derives from changed
 
 
-def action(row: dict) -> Action:
+def action(row: dict, keep: bool = True) -> Action:
     """The executor's view of a plan row (from the warehouse or from the ledger): a revoke_grant
-    carries the policy the agent keeps, worked out from what the plan saw."""
+    carries the policy the agent keeps, worked out from what the plan saw (with `keep`; showing
+    a plan does not need it, executing does)."""
     target = row["target"]
     target = json.loads(target) if isinstance(target, str) else dict(target or {})
-    if row["kind"] == "revoke_grant" and "kept" not in target:
+    if keep and row["kind"] == "revoke_grant" and "kept" not in target:
         target["kept"] = kept_policy(target["statements"], target.get("allowances", []))
     return Action(**{k: row[k] for k in ("action_id", "kind", "provider", "scope_id", "identity_id", "principal",
                                          "identity_kind", "identity_name", "object")}, target=target)

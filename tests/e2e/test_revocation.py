@@ -197,7 +197,7 @@ def test_plan_apply_verify_undo(project, estate):
     assert planned[("deactivate_credential", p["old-key"])]["call"].endswith("once a newer key of the user is active (rotated)")
     assert not planned[("delete_login_profile", p["console"])]["pre_approved"]
     assert planned[("revoke_grant", p["wide"])]["call"] == (
-        "iam:PutRolePolicy wide-bot idrift-kept-p (the declared part); iam:DeleteRolePolicy wide-bot p")
+        "iam:PutRolePolicy wide-bot idrift-kept-p (the declared part, if any); iam:DeleteRolePolicy wide-bot p")
     closes = findings(project)
     for r in planned.values():
         for f in r["findings"]:
